@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: inference/text_to_image.h
+//
+// TextToImage: a model that turns a prompt into images. `ebb worker` is the
+// only process that loads one; the controller never links a backend.
+//
+// Backends: sim/ — a deterministic procedural renderer with a configurable
+// simulated load and inference time. It is a stand-in for tests and benchmarks,
+// NOT a neural model: the same (prompt, seed, size) always gives the same
+// pixels. The real diffusion pipeline is a later backend behind this same
+// interface.
+//
+// Threading: Load once, then Generate from one thread at a time.
+#ifndef EBB_INFERENCE_TEXT_TO_IMAGE_H_
+#define EBB_INFERENCE_TEXT_TO_IMAGE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ebb::inference {
+
+struct GenerateRequest {
+  std::string prompt;
+  std::string negative_prompt;
+  uint64_t seed = 0;
+  int steps = 1;
+  int width = 512;   // pixels, multiple of 8, 64..2048
+  int height = 512;  // pixels
+  double guidance_scale = 1.0;
+};
+
+// 8-bit RGB, row-major, no padding: pixels.size() == width * height * 3.
+struct Image {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> pixels;
+};
+
+class TextToImage {
+ public:
+  virtual ~TextToImage() = default;
+  // Loads weights (or simulates it). Must succeed before Generate.
+  virtual absl::Status Load() = 0;
+  // One image for `request`. InvalidArgument for a size out of range; Internal
+  // on a backend failure. Deterministic for a given request where the backend
+  // allows.
+  virtual absl::StatusOr<Image> Generate(const GenerateRequest& request) = 0;
+  // The model name recorded in results (`model`, `lcm_model_id`).
+  virtual std::string ModelName() const = 0;
+};
+
+// PNG bytes of `image` (libpng, 8-bit RGB). InvalidArgument for an inconsistent
+// image.
+absl::StatusOr<std::string> EncodePng(const Image& image);
+
+// Decodes a PNG (for tests and checks): InvalidArgument when not a PNG.
+absl::StatusOr<Image> DecodePng(const std::string& png);
+
+}  // namespace ebb::inference
+
+#endif  // EBB_INFERENCE_TEXT_TO_IMAGE_H_
