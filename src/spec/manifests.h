@@ -74,6 +74,8 @@ struct AuthEnvRef {
 
 struct TriggerAuthentication {
   std::string name;
+  // metadata.namespace; for a ClusterTriggerAuthentication without one,
+  // "keda" (KEDA reads its Secrets from its own namespace).
   std::string namespace_ = "default";
   std::string kind =
       "TriggerAuthentication";  // or ClusterTriggerAuthentication
@@ -126,7 +128,9 @@ struct Container {
 
 struct Volume {
   std::string name;
-  bool empty_dir = false;  // the only kind the local executor provides
+  bool empty_dir = false;   // the only kind the local executor provides
+  std::string source_kind;  // the volume source key as written: "emptyDir",
+                            // "hostPath", ...; "" when none was given
   SourceLocation location;
 };
 
@@ -181,6 +185,7 @@ struct ScalingStrategy {
   std::vector<std::string> pending_pod_conditions;
   MultipleScalersCalculation multiple_scalers_calculation =
       MultipleScalersCalculation::kMax;
+  std::string multiple_scalers_calculation_as_written;  // "" when unset
 };
 
 struct Rollout {
@@ -212,6 +217,13 @@ struct ScaledJob {
   ScalingStrategy scaling_strategy;
   std::vector<ScaleTrigger> triggers;
   SourceLocation location;
+  // Where each parsed field's value was written, keyed by its dotted path from
+  // the document root: "spec.pollingInterval", "spec.triggers[0].name",
+  // "spec.jobTargetRef.template.spec.containers[1].volumeMounts[0].name", ...
+  // Lets validation and later components point at the exact line.
+  std::map<std::string, SourceLocation> field_locations;
+  // The location of `path` if recorded, else of the ScaledJob itself.
+  SourceLocation LocationOf(const std::string& path) const;
 
   // KEDA's getters (scaledjob_types.go): MinReplicaCount() is min, or max when
   // min > max. MaxReplicaCount() is max - min when both set and min <= max; max
@@ -231,11 +243,22 @@ struct Manifests {
   std::vector<TriggerAuthentication> trigger_authentications;
   std::vector<Secret> secrets;
 
+  // First ScaledJob with this name (any namespace); nullptr when none.
   const ScaledJob* FindScaledJob(const std::string& name) const;
+  const ScaledJob* FindScaledJob(const std::string& name,
+                                 const std::string& ns) const;
   const Secret* FindSecret(const std::string& name,
                            const std::string& ns) const;
+  // kind TriggerAuthentication only.
   const TriggerAuthentication* FindTriggerAuthentication(
       const std::string& name, const std::string& ns) const;
+  // kind ClusterTriggerAuthentication (cluster-scoped: any namespace).
+  const TriggerAuthentication* FindClusterTriggerAuthentication(
+      const std::string& name) const;
+  // What a trigger's authenticationRef names, seen from a ScaledJob in `ns`;
+  // nullptr when absent or when ref.kind is neither kind.
+  const TriggerAuthentication* FindAuthentication(const AuthenticationRef& ref,
+                                                  const std::string& ns) const;
 };
 
 struct LoadResult {
@@ -257,10 +280,14 @@ void NormalizeScaledJob(ScaledJob* job);
 // Cross-object and value checks (reference §1 and §3.1): appends diagnostics.
 void ValidateManifests(LoadResult* result);
 
+// ebb's image mapping for local runs (executors/local/image_map.h). It may sit
+// beside the manifests; directory loading skips it.
+inline constexpr char kLocalConfigFile[] = "ebb-local.yaml";
+
 // Loads files and directories (*.yaml, *.yml, *.json in a directory, not
-// recursive), then normalizes and validates. Returns a Status only when a path
-// cannot be read (NotFound, naming the path); manifest problems are in
-// LoadResult::diagnostics.
+// recursive, kLocalConfigFile excepted), then normalizes and validates. Returns
+// a Status only when a path cannot be read (NotFound, naming the path);
+// manifest problems are in LoadResult::diagnostics.
 absl::StatusOr<LoadResult> LoadManifests(const std::vector<std::string>& paths);
 
 }  // namespace ebb::spec

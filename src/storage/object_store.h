@@ -8,8 +8,7 @@
 //
 // Contract: Put is atomic and durable when it returns OK: a reader sees the
 // whole object or none, never a prefix. Keys are flat names without "..", may
-// contain
-// '/', spaces and UTF-8.
+// contain '/', spaces and UTF-8 (see ValidateObjectKey).
 //
 // Threading: implementations are safe for concurrent use from several threads
 // and processes.
@@ -53,6 +52,18 @@ class ObjectStore {
   // For logs and errors, without credentials: "file:///var/lib/ebb/results".
   virtual std::string Describe() const = 0;
 };
+
+// OK when `key` is a valid object key: 1..1024 bytes, no ASCII control
+// characters (NUL included), no leading or trailing '/', no empty, "." or ".."
+// path segment, and no segment starting with ".ebb-tmp" (reserved for the
+// filesystem store's temp files). Spaces, UTF-8 and '/' (subdirectories) are
+// fine. InvalidArgument naming the rule otherwise. Every store checks keys
+// with it, so a key valid for one store is valid for all.
+absl::Status ValidateObjectKey(const std::string& key);
+
+// The etag ebb stores report for `data`: the 64-bit FNV-1a hash (common/ids.h
+// StableHash) of the bytes as 16 lowercase hex digits.
+std::string ContentEtag(std::string_view data);
 
 // Opens the store named by `uri`: "/abs/dir", "rel/dir" or "file:///abs/dir"
 // (created if missing). InvalidArgument for an unknown scheme, listing the

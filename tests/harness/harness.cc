@@ -119,13 +119,14 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output) {
 
 ScopedRabbitMq::ScopedRabbitMq(int amqp_port) : amqp_port_(amqp_port) {
   dir_ = MakeTempDir("ebb-rmq");
+  // Ports are fixed now, so URLs can be handed out before Start().
+  if (amqp_port_ == 0) amqp_port_ = FreePort();
+  mgmt_port_ = FreePort();
 }
 
 ScopedRabbitMq::~ScopedRabbitMq() { Stop(); }
 
 bool ScopedRabbitMq::Start() {
-  if (amqp_port_ == 0) amqp_port_ = FreePort();
-  if (mgmt_port_ == 0) mgmt_port_ = FreePort();
   std::string out;
   int rc = RunCommand({SourceDir() + "/scripts/rabbitmq.sh", "start", dir_,
                        std::to_string(amqp_port_), std::to_string(mgmt_port_)},

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ebb status`, `ebb jobs`, `ebb logs`: read a running `ebb up` over its API.
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+#include "cli/api_client.h"
+#include "cli/commands.h"
+
+namespace ebb::cli {
+namespace {
+
+absl::StatusOr<nlohmann::json> GetJson(const std::string& server,
+                                       const std::string& path) {
+  auto res = ApiGet(server, path);
+  if (!res.ok()) return res.status();
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200) {
+    std::string msg = !j.is_discarded() && j.contains("error")
+                          ? j["error"].get<std::string>()
+                          : res->body;
+    return absl::InternalError(
+        absl::StrCat(path, ": HTTP ", res->status, ": ", msg));
+  }
+  if (j.is_discarded()) return absl::InternalError(path + ": not JSON");
+  return j;
+}
+
+std::string Str(const nlohmann::json& j, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "-";
+  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+}
+
+}  // namespace
+
+int RunStatus(const ServerOptions& s, const std::string& output) {
+  auto j = GetJson(s.server, "/api/v1/scaledjobs");
+  if (!j.ok()) {
+    std::cerr << "error: " << j.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (output == "json") {
+    std::cout << j->dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << absl::StrFormat("%-24s %-9s %6s %8s %8s %4s  %s\n", "SCALEDJOB",
+                               "STRATEGY", "QUEUE", "RUNNING", "PENDING", "MAX",
+                               "LAST DECISION");
+  for (const auto& sj : (*j)["scaledJobs"]) {
+    const auto& last = sj["last"];
+    std::string queue = "-", running = "-", pending = "-",
+                decision = "(no poll yet)";
+    if (!last.is_null()) {
+      queue = Str(last, "queueLength");
+      running = Str(last, "runningJobs");
+      pending = Str(last, "pendingJobs");
+      decision = absl::StrCat(Str(last, "time"), " ", Str(last, "reason"));
+      if (last.contains("error"))
+        decision += " [" + last["error"].get<std::string>() + "]";
+    }
+    if (sj["paused"].get<bool>()) decision = "paused; " + decision;
+    std::cout << absl::StrFormat("%-24s %-9s %6s %8s %8s %4s  %s\n",
+                                 Str(sj, "name"), Str(sj, "strategy"), queue,
+                                 running, pending, Str(sj, "maxReplicaCount"),
+                                 decision);
+  }
+  return kExitOk;
+}
+
+int RunJobs(const ServerOptions& s, const std::string& output) {
+  auto j = GetJson(s.server, "/api/v1/jobs");
+  if (!j.ok()) {
+    std::cerr << "error: " << j.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (output == "json") {
+    std::cout << j->dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << absl::StrFormat("%-32s %-24s %-10s %-24s %s\n", "NAME",
+                               "SCALEDJOB", "STATE", "CREATED", "REASON");
+  for (const auto& job : (*j)["jobs"]) {
+    std::string state = Str(job, "state");
+    if (job["deleting"].get<bool>()) state += "*";
+    std::cout << absl::StrFormat(
+        "%-32s %-24s %-10s %-24s %s\n", Str(job, "name"), Str(job, "scaledJob"),
+        state, Str(job, "created"), job["reason"].get<std::string>());
+  }
+  return kExitOk;
+}
+
+int RunLogs(const ServerOptions& s, const std::string& job,
+            const std::string& container) {
+  std::string path = "/api/v1/jobs/" + job + "/logs";
+  if (!container.empty()) path += "?container=" + container;
+  auto res = ApiGet(s.server, path);
+  if (!res.ok()) {
+    std::cerr << "error: " << res.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (res->status != 200) {
+    std::cerr << "error: " << res->body << "\n";
+    return kExitFailure;
+  }
+  std::cout << res->body;
+  return kExitOk;
+}
+
+}  // namespace ebb::cli

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ebb submit`: through a running `ebb up` (its loop wakes at once), else
+// direct.
+#include <iostream>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "cli/publish.h"
+#include "cli/wiring.h"
+#include "common/log.h"
+#include "common/secrets.h"
+
+namespace ebb::cli {
+namespace {
+
+nlohmann::json SubmitBody(const SubmitOptions& o) {
+  nlohmann::json body = {
+      {"prompt", o.prompt}, {"count", o.count}, {"repeat", o.repeat}};
+  if (o.seed) body["seed"] = *o.seed;
+  if (!o.negative_prompt.empty()) body["negative_prompt"] = o.negative_prompt;
+  if (o.steps) body["steps"] = *o.steps;
+  if (o.width) body["width"] = *o.width;
+  if (o.height) body["height"] = *o.height;
+  if (o.guidance_scale) body["guidance_scale"] = *o.guidance_scale;
+  if (!o.scaled_job.empty()) body["scaledjob"] = o.scaled_job;
+  return body;
+}
+
+int PrintIds(const std::vector<std::string>& ids, const std::string& output,
+             const char* via) {
+  if (output == "json") {
+    std::cout << nlohmann::json{{"ids", ids}, {"via", via}}.dump() << "\n";
+  } else {
+    for (const auto& id : ids) std::cout << id << "\n";
+  }
+  return kExitOk;
+}
+
+int SubmitDirect(const SubmitOptions& o, const nlohmann::json& body) {
+  std::string url = o.amqp_url, queue_name = o.queue;
+  if (url.empty() && !o.files.empty()) {
+    scalers::ScalerRegistry registry;
+    RegisterBuiltinScalers(&registry);
+    auto loaded = LoadAndCheck(o.files, registry);
+    if (!loaded.ok()) {
+      std::cerr << "error: " << loaded.status().message() << "\n";
+      return kExitFailure;
+    }
+    if (loaded->HasErrors()) {
+      PrintDiagnostics(loaded->diagnostics);
+      return kExitFailure;
+    }
+    auto target = ResolveBrokerTarget(loaded->manifests, o.scaled_job);
+    if (!target.ok()) {
+      std::cerr << "error: " << target.status().message() << "\n";
+      return kExitFailure;
+    }
+    url = target->amqp_url;
+    queue_name = target->queue;
+  }
+  if (url.empty()) {
+    std::cerr << "error: no running `ebb up` and no broker: give -f MANIFESTS, "
+                 "--amqp-url or "
+                 "AMQP_URL\n";
+    return kExitUsage;
+  }
+  auto tasks = BuildTasks(body);
+  if (!tasks.ok()) {
+    std::cerr << "error: " << tasks.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto mq = OpenRabbitMq(url, "ebb-submit");
+  if (!mq.ok()) {
+    std::cerr << "error: "
+              << MaskUrlCredentials(std::string(mq.status().message())) << "\n";
+    return kExitFailure;
+  }
+  std::vector<std::string> ids;
+  absl::Status s = PublishTasks(**mq, queue_name, *tasks, &ids);
+  if (!s.ok()) {
+    PrintIds(ids, o.output, "broker");
+    std::cerr << "error: " << MaskUrlCredentials(std::string(s.message()))
+              << " (published " << ids.size() << " of " << tasks->size()
+              << ")\n";
+    return kExitFailure;
+  }
+  return PrintIds(ids, o.output, "broker");
+}
+
+}  // namespace
+
+int RunSubmit(const SubmitOptions& o) {
+  nlohmann::json body = SubmitBody(o);
+  if (!o.direct) {
+    auto token = ApiToken(o.server.data_dir, false);
+    if (token.ok()) {
+      auto res =
+          ApiPost(o.server.server, "/api/v1/requests", body.dump(), *token);
+      if (res.ok()) {
+        auto j = nlohmann::json::parse(res->body, nullptr, false);
+        if (res->status == 201 && !j.is_discarded()) {
+          return PrintIds(j["ids"].get<std::vector<std::string>>(), o.output,
+                          "ebb up");
+        }
+        std::cerr << "error: ebb up at " << o.server.server << " answered "
+                  << res->status << ": "
+                  << (!j.is_discarded() && j.contains("error")
+                          ? j["error"].get<std::string>()
+                          : res->body)
+                  << "\n";
+        return res->status == 400 ? kExitUsage : kExitFailure;
+      }
+      EBB_LOG_DEBUG("{}; publishing straight to the broker",
+                    res.status().ToString());
+    }
+  }
+  return SubmitDirect(o, body);
+}
+
+}  // namespace ebb::cli

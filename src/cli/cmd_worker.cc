@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// `ebb worker`: take one request (job mode) or many, render, store, then ack.
+#include <signal.h>
+
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "cli/commands.h"
+#include "cli/wiring.h"
+#include "common/log.h"
+#include "common/secrets.h"
+#include "inference/sim/sim_text_to_image.h"
+#include "storage/object_store.h"
+#include "worker/worker.h"
+
+namespace ebb::cli {
+namespace {
+
+// Connects with exponential backoff (0.5 s doubling to 8 s) for up to a minute:
+// a job may start while the broker restarts. Every failure is logged, masked.
+absl::StatusOr<std::unique_ptr<queue::MessageQueue>> ConnectWithBackoff(
+    const std::string& url) {
+  absl::Duration delay = absl::Milliseconds(500);
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  while (true) {
+    auto mq = OpenRabbitMq(url, "ebb-worker");
+    if (mq.ok() || absl::Now() + delay > deadline) return mq;
+    EBB_LOG_WARN("broker not reachable ({}); retrying in {}",
+                 MaskUrlCredentials(std::string(mq.status().message())),
+                 absl::FormatDuration(delay));
+    absl::SleepFor(delay);
+    delay = std::min(delay * 2, absl::Seconds(8));
+  }
+}
+
+}  // namespace
+
+int RunWorker(const WorkerCliOptions& o) {
+  if (o.amqp_url.empty()) {
+    EBB_LOG_ERROR("no broker: set AMQP_URL or --amqp-url");
+    return kExitUsage;
+  }
+  // SIGTERM/SIGINT: stop taking new requests; a request in progress finishes
+  // (the executor's grace period bounds it; if killed, the broker redelivers).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);  // internal: wakes the signal thread at exit
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  worker::WorkerOptions options;
+  options.queue = o.queue;
+  options.dead_letter_queue = o.dead_letter_queue;
+  options.max_tasks = o.max_tasks;
+  if (absl::Status s = worker::ApplyWorkerEnv(options); !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitUsage;
+  }
+  if (o.attempt_limit > 0) options.attempt_limit = o.attempt_limit;
+  if (o.take_timeout_s > 0)
+    options.take_timeout = absl::Seconds(o.take_timeout_s);
+  options.on_ready = [] {
+    if (absl::Status s = worker::NotifyReadyFromEnv(); !s.ok()) {
+      EBB_LOG_WARN("could not report ready: {}", s.ToString());
+    }
+  };
+
+  auto store = storage::OpenObjectStore(o.store);
+  if (!store.ok()) {
+    EBB_LOG_ERROR("object store: {}", std::string(store.status().message()));
+    return kExitFailure;
+  }
+  auto sim_options = inference::SimOptionsFromEnv();
+  if (!sim_options.ok()) {
+    EBB_LOG_ERROR("{}", std::string(sim_options.status().message()));
+    return kExitUsage;
+  }
+  auto model = inference::SimTextToImage::Create(*sim_options);
+  if (!model.ok()) {
+    EBB_LOG_ERROR("model: {}", std::string(model.status().message()));
+    return kExitFailure;
+  }
+  auto mq = ConnectWithBackoff(o.amqp_url);
+  if (!mq.ok()) {
+    EBB_LOG_ERROR("{}", MaskUrlCredentials(std::string(mq.status().message())));
+    return kExitFailure;
+  }
+
+  worker::Worker w(**mq, **store, **model, *Clock::Real(), options);
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGUSR1) return;  // woken to exit
+    EBB_LOG_INFO("{}: finishing the request in progress, taking no more",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    w.RequestStop();
+  });
+  auto handled = w.Run();
+  // Wake the signal thread so it can be joined.
+  pthread_kill(signals.native_handle(), SIGUSR1);
+  signals.join();
+  if (!handled.ok()) {
+    EBB_LOG_ERROR("worker: {}",
+                  MaskUrlCredentials(std::string(handled.status().message())));
+    return kExitFailure;
+  }
+  EBB_LOG_INFO("worker: handled {} request(s); exiting", *handled);
+  return kExitOk;
+}
+
+}  // namespace ebb::cli

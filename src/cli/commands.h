@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: cli/commands.h
+//
+// The `ebb` subcommands as plain functions over plain option structs. main.cc
+// is the only file that includes CLI11 (7 s a translation unit on these cores);
+// each Run* function returns the process exit code: 0 success, 1 failure, 2
+// usage error (DESIGN.md "Command line").
+#ifndef EBB_CLI_COMMANDS_H_
+#define EBB_CLI_COMMANDS_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ebb::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Where a running `ebb up` is found, and its token (for writes).
+struct ServerOptions {
+  std::string server;    // --server / EBB_SERVER, default http://127.0.0.1:8080
+  std::string data_dir;  // --data-dir / EBB_DATA_DIR; holds `token`
+};
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  std::string output = "text";
+};
+int RunValidate(const ValidateOptions& o);
+
+struct ExplainOptions {
+  std::vector<std::string> files;
+  std::string scaled_job;
+  std::optional<double> queue_length;
+  std::vector<std::string> trigger_values;  // NAME=VALUE, one per trigger
+  int64_t running = 0;
+  int64_t pending = 0;
+  std::string output = "text";
+};
+int RunExplain(const ExplainOptions& o);
+
+struct UpOptions {
+  std::vector<std::string> files;
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  std::string store;   // object store for workers; default <data_dir>/results
+  std::string images;  // ebb-local.yaml image mapping; default beside manifests
+  std::string self_binary;  // this ebb binary, for {ebb} and __supervise
+  bool drain_wait = true;   // on SIGINT/SIGTERM wait for running jobs
+};
+int RunUp(const UpOptions& o);
+
+int RunStatus(const ServerOptions& s, const std::string& output);
+int RunJobs(const ServerOptions& s, const std::string& output);
+int RunLogs(const ServerOptions& s, const std::string& job,
+            const std::string& container);
+
+struct SubmitOptions {
+  ServerOptions server;
+  std::string prompt;
+  int count = 1;
+  int repeat = 1;  // publish this many separate requests
+  std::optional<int64_t> seed;
+  std::string negative_prompt;
+  std::optional<int> steps, width, height;
+  std::optional<double> guidance_scale;
+  std::string scaled_job;
+  std::vector<std::string> files;  // manifests naming the broker
+  std::string amqp_url;            // --amqp-url / AMQP_URL
+  std::string queue = "tasks";
+  bool direct = false;  // skip `ebb up`, publish straight to the broker
+  std::string output = "text";
+};
+int RunSubmit(const SubmitOptions& o);
+
+struct WorkerCliOptions {
+  std::string amqp_url;  // --amqp-url / AMQP_URL
+  std::string queue;     // --queue / Q_NAME, default tasks
+  std::string dead_letter_queue;
+  std::string store;          // --store / EBB_STORE
+  int max_tasks = 1;          // EXIT_AFTER_ONE_TASK=1 -> 1; 0 = forever
+  int attempt_limit = 0;      // 0 = EBB_ATTEMPT_LIMIT or 5
+  double take_timeout_s = 0;  // 0 = default
+};
+int RunWorker(const WorkerCliOptions& o);
+
+struct DlqOptions {
+  std::vector<std::string> files;
+  std::string amqp_url;
+  std::string queue = "tasks";
+  std::string dead_letter_queue;  // default <queue>.dead
+  std::vector<std::string> ids;   // replay: empty = all
+  std::string output = "text";
+};
+int RunDlqList(const DlqOptions& o);
+int RunDlqReplay(const DlqOptions& o);
+
+// Hidden: `ebb __supervise JOB_DIR`, the local executor's per-job supervisor.
+int RunSupervise(const std::string& job_dir);
+
+// Defaults shared by the commands.
+std::string DefaultDataDir();  // $EBB_DATA_DIR, else $XDG_STATE_HOME/ebb, else
+                               // ~/.local/state/ebb
+std::string DefaultServerUrl();  // $EBB_SERVER, else http://127.0.0.1:8080
+std::string SelfBinary();        // /proc/self/exe resolved
+
+}  // namespace ebb::cli
+
+#endif  // EBB_CLI_COMMANDS_H_

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// `ebb`: flag parsing only; every subcommand is a Run* function in commands.h.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "common/log.h"
+
+namespace {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ebb::cli;
+  CLI::App app{
+      "ebb: event-driven autoscaling for AI inference.\n"
+      "Reads KEDA ScaledJob manifests and starts one worker job per queued "
+      "request."};
+  app.set_version_flag("--version", std::string("ebb ") + EBB_VERSION);
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level,
+                 "trace|debug|info|warn|error|off (env EBB_LOG_LEVEL)")
+      ->capture_default_str();
+
+  ServerOptions server{DefaultServerUrl(), DefaultDataDir()};
+  auto add_server = [&](CLI::App* c) {
+    c->add_option("--server", server.server,
+                  "address of a running `ebb up` (env EBB_SERVER)")
+        ->capture_default_str();
+    c->add_option(
+         "--data-dir", server.data_dir,
+         "ebb's data directory, holds the API token (env EBB_DATA_DIR)")
+        ->capture_default_str();
+  };
+  auto add_output = [](CLI::App* c, std::string& out) {
+    c->add_option("-o,--output", out, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+  };
+
+  // validate
+  ValidateOptions validate;
+  auto* c_validate = app.add_subcommand(
+      "validate",
+      "Check KEDA manifests (ScaledJob, TriggerAuthentication, Secret) like "
+      "KEDA would,\n"
+      "and warn about typos and strategy/metric pairings that misbehave.");
+  c_validate
+      ->add_option("-f,--filename", validate.files,
+                   "manifest file or directory (repeatable)")
+      ->required();
+  add_output(c_validate, validate.output);
+
+  // explain
+  ExplainOptions explain;
+  auto* c_explain =
+      app.add_subcommand("explain",
+                         "Show the scaling decision a ScaledJob makes for a "
+                         "given queue state, step by step.");
+  c_explain
+      ->add_option("-f,--filename", explain.files, "manifest file or directory")
+      ->required();
+  c_explain->add_option("--scaledjob", explain.scaled_job,
+                        "ScaledJob name (default: the only one)");
+  c_explain->add_option(
+      "-q,--queue-length", explain.queue_length,
+      "metric value of every trigger (messages in the queue)");
+  c_explain->add_option(
+      "--trigger", explain.trigger_values,
+      "per-trigger metric, NAME=VALUE (NAME: trigger name or index)");
+  c_explain
+      ->add_option("-r,--running", explain.running,
+                   "unfinished jobs (pending included)")
+      ->capture_default_str();
+  c_explain->add_option("-p,--pending", explain.pending, "jobs not yet ready")
+      ->capture_default_str();
+  add_output(c_explain, explain.output);
+
+  // up
+  UpOptions up;
+  up.data_dir = server.data_dir;
+  auto* c_up = app.add_subcommand("up",
+                                  "Run the controller for the ScaledJobs in "
+                                  "the manifests, with the local executor\n"
+                                  "and the status API. SIGHUP reloads the "
+                                  "manifests; Ctrl-C drains and exits.");
+  c_up->add_option("-f,--filename", up.files,
+                   "manifest file or directory (repeatable)")
+      ->required();
+  c_up->add_option("--data-dir", up.data_dir,
+                   "state, job dirs, token (env EBB_DATA_DIR)")
+      ->capture_default_str();
+  c_up->add_option("--listen", up.listen, "API address (loopback)")
+      ->capture_default_str();
+  c_up->add_option("--store", up.store,
+                   "where workers store results (default DATA_DIR/results)");
+  c_up->add_option("--images", up.images,
+                   "image mapping for local runs (default: ebb-local.yaml "
+                   "beside the manifests)");
+  c_up->add_flag("!--no-drain-wait", up.drain_wait,
+                 "on Ctrl-C exit without waiting for jobs");
+
+  // status / jobs / logs
+  std::string status_output = "text", jobs_output = "text";
+  auto* c_status = app.add_subcommand(
+      "status",
+      "Show each ScaledJob of a running `ebb up`: queue, jobs, last decision.");
+  add_server(c_status);
+  add_output(c_status, status_output);
+  auto* c_jobs = app.add_subcommand(
+      "jobs", "List the jobs of a running `ebb up` with their state.");
+  add_server(c_jobs);
+  add_output(c_jobs, jobs_output);
+  std::string logs_job, logs_container;
+  auto* c_logs = app.add_subcommand("logs", "Print a job's container log.");
+  c_logs->add_option("job", logs_job, "job name")->required();
+  c_logs->add_option("container", logs_container,
+                     "container (default: the first)");
+  add_server(c_logs);
+
+  // submit
+  SubmitOptions submit;
+  auto* c_submit = app.add_subcommand(
+      "submit",
+      "Queue a prompt: through a running `ebb up` (its scale loop wakes at "
+      "once),\n"
+      "else straight to the broker. Prints the request ids.");
+  c_submit->add_option("prompt", submit.prompt, "the prompt")->required();
+  c_submit
+      ->add_option("-c,--count", submit.count, "images for this request, 1-4")
+      ->check(CLI::Range(1, 4))
+      ->capture_default_str();
+  c_submit
+      ->add_option("-n,--repeat", submit.repeat, "publish N separate requests")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  c_submit->add_option("--seed", submit.seed, "random seed");
+  c_submit->add_option("--negative-prompt", submit.negative_prompt,
+                       "what to avoid");
+  c_submit->add_option("--steps", submit.steps, "inference steps");
+  c_submit->add_option("--width", submit.width, "pixels, multiple of 8");
+  c_submit->add_option("--height", submit.height, "pixels, multiple of 8");
+  c_submit->add_option("--guidance-scale", submit.guidance_scale,
+                       "classifier-free guidance");
+  c_submit->add_option("--scaledjob", submit.scaled_job,
+                       "target ScaledJob (default: the first)");
+  c_submit->add_option("-f,--filename", submit.files,
+                       "manifests naming the broker (direct mode)");
+  c_submit->add_option("--amqp-url", submit.amqp_url,
+                       "broker URL (env AMQP_URL)");
+  c_submit->add_option("--queue", submit.queue, "queue (direct mode)")
+      ->capture_default_str();
+  c_submit->add_flag("--direct", submit.direct,
+                     "publish to the broker even if `ebb up` runs");
+  add_server(c_submit);
+  add_output(c_submit, submit.output);
+
+  // worker
+  WorkerCliOptions worker;
+  worker.amqp_url = EnvOr("AMQP_URL", "");
+  worker.queue = EnvOr("Q_NAME", "tasks");
+  worker.store = EnvOr("EBB_STORE", "results");
+  worker.max_tasks = EnvOr("EXIT_AFTER_ONE_TASK", "1") == "1" ? 1 : 0;
+  auto* c_worker = app.add_subcommand(
+      "worker",
+      "Take requests from the queue, generate images, store them, then ack.\n"
+      "Job mode by default: one request, then exit.");
+  c_worker->add_option("--amqp-url", worker.amqp_url,
+                       "broker URL (env AMQP_URL)");
+  c_worker->add_option("--queue", worker.queue, "queue (env Q_NAME)")
+      ->capture_default_str();
+  c_worker->add_option("--dead-letter-queue", worker.dead_letter_queue,
+                       "default QUEUE.dead");
+  c_worker
+      ->add_option("--store", worker.store,
+                   "results directory or URI (env EBB_STORE)")
+      ->capture_default_str();
+  c_worker
+      ->add_option("--max-tasks", worker.max_tasks,
+                   "requests before exiting; 0 = forever")
+      ->capture_default_str();
+  c_worker->add_option(
+      "--attempt-limit", worker.attempt_limit,
+      "attempts per request before dead-lettering (env EBB_ATTEMPT_LIMIT)");
+  c_worker->add_option(
+      "--take-timeout", worker.take_timeout_s,
+      "seconds to wait for a request before exiting in job mode");
+
+  // dlq
+  DlqOptions dlq;
+  auto* c_dlq = app.add_subcommand(
+      "dlq", "Dead letters: requests that failed every attempt.");
+  c_dlq->require_subcommand(1);
+  auto add_dlq = [&](CLI::App* c) {
+    c->add_option("-f,--filename", dlq.files, "manifests naming the broker");
+    c->add_option("--amqp-url", dlq.amqp_url, "broker URL (env AMQP_URL)");
+    c->add_option("--queue", dlq.queue, "work queue")->capture_default_str();
+    c->add_option("--dead-letter-queue", dlq.dead_letter_queue,
+                  "default QUEUE.dead");
+  };
+  auto* c_dlq_list =
+      c_dlq->add_subcommand("list", "Show dead letters with their reasons.");
+  add_dlq(c_dlq_list);
+  add_output(c_dlq_list, dlq.output);
+  auto* c_dlq_replay = c_dlq->add_subcommand(
+      "replay", "Requeue dead letters (all, or the given ids).");
+  add_dlq(c_dlq_replay);
+  c_dlq_replay->add_option("ids", dlq.ids, "request ids (default: all)");
+
+  // hidden supervisor
+  std::string supervise_dir;
+  auto* c_supervise = app.add_subcommand("__supervise", "");
+  c_supervise->group("");
+  c_supervise->add_option("dir", supervise_dir)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  ebb::InitLogging(log_level);
+
+  if (c_validate->parsed()) return RunValidate(validate);
+  if (c_explain->parsed()) return RunExplain(explain);
+  if (c_up->parsed()) {
+    up.self_binary = SelfBinary();
+    return RunUp(up);
+  }
+  if (c_status->parsed()) return RunStatus(server, status_output);
+  if (c_jobs->parsed()) return RunJobs(server, jobs_output);
+  if (c_logs->parsed()) return RunLogs(server, logs_job, logs_container);
+  if (c_submit->parsed()) {
+    submit.server = server;
+    if (submit.amqp_url.empty()) submit.amqp_url = EnvOr("AMQP_URL", "");
+    return RunSubmit(submit);
+  }
+  if (c_worker->parsed()) return RunWorker(worker);
+  if (c_dlq_list->parsed()) {
+    if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
+    return RunDlqList(dlq);
+  }
+  if (c_dlq_replay->parsed()) {
+    if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
+    return RunDlqReplay(dlq);
+  }
+  if (c_supervise->parsed()) return RunSupervise(supervise_dir);
+  return kExitUsage;
+}

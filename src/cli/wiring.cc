@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/wiring.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/files.h"
+#include "common/ids.h"
+#include "common/status.h"
+#include "queue/rabbitmq/rabbitmq_queue.h"
+#include "scalers/rabbitmq/rabbitmq_scaler.h"
+#include "scalers/validate_triggers.h"
+#include "spec/resolve.h"
+
+namespace ebb::cli {
+
+void RegisterBuiltinScalers(scalers::ScalerRegistry* registry) {
+  registry->Register(scalers::NewRabbitMqScalerFactory());
+}
+
+absl::StatusOr<spec::LoadResult> LoadAndCheck(
+    const std::vector<std::string>& paths,
+    const scalers::ScalerRegistry& registry) {
+  auto result = spec::LoadManifests(paths);
+  if (!result.ok()) return result.status();
+  scalers::ValidateTriggers(registry, &*result);
+  return result;
+}
+
+int PrintDiagnostics(const std::vector<spec::Diagnostic>& diagnostics) {
+  int errors = 0;
+  for (const auto& d : diagnostics) {
+    std::cerr << d.ToString() << "\n";
+    if (d.severity == spec::Diagnostic::Severity::kError) ++errors;
+  }
+  return errors;
+}
+
+absl::StatusOr<BrokerTarget> ResolveBrokerTarget(
+    const spec::Manifests& manifests, const std::string& scaled_job) {
+  for (const spec::ScaledJob& job : manifests.scaled_jobs) {
+    if (!scaled_job.empty() && job.name != scaled_job) continue;
+    for (size_t i = 0; i < job.triggers.size(); ++i) {
+      const spec::ScaleTrigger& t = job.triggers[i];
+      if (t.type != "rabbitmq") continue;
+      scalers::ScalerContext ctx;
+      ctx.scaled_job = &job;
+      ctx.trigger = &t;
+      ctx.trigger_index = static_cast<int>(i);
+      auto auth = spec::ResolveAuthParams(job, t, manifests);
+      if (!auth.ok()) return auth.status();
+      ctx.auth_params = *auth;
+      if (auto c = spec::EnvSourceContainer(job); c.ok()) {
+        if (auto env =
+                spec::ResolveContainerEnv(**c, job.namespace_, manifests);
+            env.ok()) {
+          ctx.resolved_env = *env;
+        }
+      }
+      auto meta = scalers::ParseRabbitMqMetadata(ctx);
+      if (!meta.ok()) return meta.status();
+      if (meta->protocol != scalers::RabbitMqProtocol::kAmqp) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("scaledjob ", job.name,
+                         ": its rabbitmq trigger reads the management API over "
+                         "http; give the AMQP URL with --amqp-url to publish"));
+      }
+      return BrokerTarget{job.name, meta->host, meta->queue_name};
+    }
+  }
+  return absl::NotFoundError(
+      scaled_job.empty()
+          ? std::string("no ScaledJob with a rabbitmq trigger in the manifests")
+          : absl::StrCat("no ScaledJob \"", scaled_job,
+                         "\" with a rabbitmq trigger"));
+}
+
+absl::StatusOr<std::unique_ptr<queue::MessageQueue>> OpenRabbitMq(
+    const std::string& amqp_url, const std::string& name) {
+  queue::RabbitMqOptions options;
+  options.url = amqp_url;
+  options.connection_name = name;
+  auto q = queue::RabbitMqQueue::Connect(options);
+  if (!q.ok()) return q.status();
+  return std::unique_ptr<queue::MessageQueue>(std::move(q).value());
+}
+
+absl::StatusOr<std::string> ApiToken(const std::string& data_dir, bool create) {
+  const std::string path = data_dir + "/token";
+  auto token = ReadFile(path);
+  if (token.ok()) {
+    std::string t = *token;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+    return t;
+  }
+  if (!create) return token.status();
+  std::string t = NewUuid() + NewUuid();
+  t.erase(std::remove(t.begin(), t.end(), '-'), t.end());
+  EBB_RETURN_IF_ERROR(WriteFileAtomic(path, t + "\n"));
+  ::chmod(path.c_str(), 0600);
+  return t;
+}
+
+}  // namespace ebb::cli

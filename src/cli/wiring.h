@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: cli/wiring.h
+//
+// The one place that knows the concrete implementations: scaler registration,
+// manifest loading with every check, broker targets, the API token.
+#ifndef EBB_CLI_WIRING_H_
+#define EBB_CLI_WIRING_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "queue/message_queue.h"
+#include "scalers/scaler.h"
+#include "spec/manifests.h"
+
+namespace ebb::cli {
+
+// Registers every built-in scaler type (rabbitmq). Explicit, no static init.
+void RegisterBuiltinScalers(scalers::ScalerRegistry* registry);
+
+// Loads manifests and runs every check: spec validation and the scalers'
+// trigger validation (typos, values, pairing warnings). NotFound for an
+// unreadable path.
+absl::StatusOr<spec::LoadResult> LoadAndCheck(
+    const std::vector<std::string>& paths,
+    const scalers::ScalerRegistry& registry);
+
+// Prints diagnostics to stderr, one per line. Returns the number of errors.
+int PrintDiagnostics(const std::vector<spec::Diagnostic>& diagnostics);
+
+// Where a ScaledJob's prompts go: the AMQP URL and queue of its first rabbitmq
+// trigger (host resolved through its TriggerAuthentication). The URL holds
+// credentials: never print it unmasked.
+struct BrokerTarget {
+  std::string scaled_job;
+  std::string amqp_url;
+  std::string queue;
+};
+absl::StatusOr<BrokerTarget> ResolveBrokerTarget(
+    const spec::Manifests& manifests, const std::string& scaled_job);
+
+// Opens the RabbitMQ MessageQueue at `amqp_url`.
+absl::StatusOr<std::unique_ptr<queue::MessageQueue>> OpenRabbitMq(
+    const std::string& amqp_url, const std::string& name);
+
+// Reads the API token from <data_dir>/token, creating a random one (mode 0600)
+// when missing and `create` is true.
+absl::StatusOr<std::string> ApiToken(const std::string& data_dir, bool create);
+
+}  // namespace ebb::cli
+
+#endif  // EBB_CLI_WIRING_H_

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "scalers/validate_triggers.h"
+
+#include <gtest/gtest.h>
+
+#include "scalers/rabbitmq/rabbitmq_scaler.h"
+
+namespace ebb::scalers {
+namespace {
+
+constexpr char kPassword[] = "hunter2-secret";
+
+class ValidateTriggersTest : public ::testing::Test {
+ protected:
+  ValidateTriggersTest() {
+    registry_.Register(NewRabbitMqScalerFactory());
+    spec::Secret secret;
+    secret.name = "stablediff-rabbitmq";
+    secret.data["host"] =
+        std::string("amqp://user:") + kPassword + "@rabbitmq:5672/";
+    result_.manifests.secrets.push_back(secret);
+    spec::TriggerAuthentication ta;
+    ta.name = "stablediff-rabbitmq-auth";
+    spec::SecretTargetRef ref;
+    ref.parameter = "host";
+    ref.name = "stablediff-rabbitmq";
+    ref.key = "host";
+    ta.secret_target_ref.push_back(ref);
+    result_.manifests.trigger_authentications.push_back(ta);
+
+    job_.name = "stable-diff-job";
+    spec::Container c;
+    c.name = "worker";
+    job_.job_target_ref.template_.containers.push_back(c);
+    trigger_.type = "rabbitmq";
+    trigger_.location = {"sj.yaml", 30, 7};
+    trigger_.metadata = {
+        {"queueName", "tasks"}, {"mode", "QueueLength"}, {"value", "1"}};
+    trigger_.authentication_ref = spec::AuthenticationRef{
+        "stablediff-rabbitmq-auth", "TriggerAuthentication"};
+  }
+
+  std::vector<spec::Diagnostic> Run() {
+    job_.triggers = {trigger_};
+    result_.manifests.scaled_jobs = {job_};
+    ValidateTriggers(registry_, &result_);
+    for (const auto& d : result_.diagnostics) {
+      EXPECT_EQ(d.message.find(kPassword), std::string::npos) << d.message;
+    }
+    return result_.diagnostics;
+  }
+
+  ScalerRegistry registry_;
+  spec::LoadResult result_;
+  spec::ScaledJob job_;
+  spec::ScaleTrigger trigger_;
+};
+
+bool Has(const std::vector<spec::Diagnostic>& ds,
+         spec::Diagnostic::Severity sev, const std::string& needle) {
+  for (const auto& d : ds) {
+    if (d.severity == sev && d.message.find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+using Sev = spec::Diagnostic::Severity;
+
+TEST_F(ValidateTriggersTest, SeedPairingWarnsStarvation) {
+  auto ds = Run();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].severity, Sev::kWarning);
+  EXPECT_NE(ds[0].message.find("starvation"), std::string::npos);
+  EXPECT_NE(ds[0].message.find("\"accurate\""), std::string::npos);
+  EXPECT_EQ(ds[0].location.line, 30);
+}
+
+TEST_F(ValidateTriggersTest, AccurateWithAmqpIsClean) {
+  job_.scaling_strategy.strategy = spec::ScalingStrategyType::kAccurate;
+  EXPECT_TRUE(Run().empty());
+}
+
+TEST_F(ValidateTriggersTest, AccurateWithHttpMessagesWarnsDuplicates) {
+  job_.scaling_strategy.strategy = spec::ScalingStrategyType::kEager;
+  trigger_.metadata["protocol"] = "http";
+  result_.manifests.secrets[0].data["host"] =
+      std::string("http://user:") + kPassword + "@rabbitmq:15672/";
+  auto ds = Run();
+  EXPECT_TRUE(Has(ds, Sev::kWarning, "duplicate"));
+  EXPECT_TRUE(Has(ds, Sev::kWarning, "excludeUnacknowledged"));
+}
+
+TEST_F(ValidateTriggersTest, HttpExcludingUnackedWithDefaultWarnsStarvation) {
+  trigger_.metadata["excludeUnacknowledged"] = "true";
+  result_.manifests.secrets[0].data["host"] =
+      std::string("http://user:") + kPassword + "@rabbitmq:15672/";
+  EXPECT_TRUE(Has(Run(), Sev::kWarning, "starvation"));
+}
+
+TEST_F(ValidateTriggersTest, DefaultWithHttpMessagesIsClean) {
+  result_.manifests.secrets[0].data["host"] =
+      std::string("http://user:") + kPassword + "@rabbitmq:15672/";
+  EXPECT_TRUE(Run().empty());
+}
+
+TEST_F(ValidateTriggersTest, UnknownTypeListsRegisteredTypes) {
+  trigger_.type = "rabbitmqq";
+  auto ds = Run();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].severity, Sev::kError);
+  EXPECT_NE(ds[0].message.find("\"rabbitmq\""), std::string::npos);
+  EXPECT_EQ(ds[0].location.line, 30);
+}
+
+TEST_F(ValidateTriggersTest, MisspelledKeyWarnsAtItsLineWithSuggestion) {
+  job_.scaling_strategy.strategy = spec::ScalingStrategyType::kAccurate;
+  trigger_.metadata["excludeUnackowledged"] = "true";  // kedacore/keda#6571
+  trigger_.metadata_locations["excludeUnackowledged"] = {"sj.yaml", 35, 9};
+  auto ds = Run();
+  ASSERT_EQ(ds.size(), 1u);
+  EXPECT_EQ(ds[0].severity, Sev::kWarning);
+  EXPECT_EQ(ds[0].location.line, 35);
+  EXPECT_NE(ds[0].message.find("did you mean \"excludeUnacknowledged\""),
+            std::string::npos)
+      << ds[0].message;
+}
+
+TEST_F(ValidateTriggersTest, FactoryErrorsAreReportedWithoutSecrets) {
+  trigger_.metadata["mode"] = "MessageRate";  // needs http
+  auto ds = Run();
+  EXPECT_TRUE(Has(ds, Sev::kError, "MessageRate needs protocol http"));
+  trigger_.metadata["mode"] = "DeliverGetRate";
+  result_.diagnostics.clear();
+  EXPECT_TRUE(Has(Run(), Sev::kError, "not supported yet"));
+}
+
+TEST_F(ValidateTriggersTest, MissingTriggerAuthenticationIsAnError) {
+  trigger_.authentication_ref->name = "nope";
+  auto ds = Run();
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds[0].severity, Sev::kError);
+}
+
+TEST(ScalerRegistryTest, RegisterFindTypes) {
+  ScalerRegistry r;
+  EXPECT_EQ(r.Find("rabbitmq"), nullptr);
+  r.Register(NewRabbitMqScalerFactory());
+  ASSERT_NE(r.Find("rabbitmq"), nullptr);
+  EXPECT_EQ(r.Types(), std::vector<std::string>{"rabbitmq"});
+}
+
+TEST(RabbitMqFactoryTest, CountsInFlightAndQueueName) {
+  auto f = NewRabbitMqScalerFactory();
+  spec::ScaledJob job;
+  spec::ScaleTrigger t;
+  t.type = "rabbitmq";
+  t.metadata = {{"queueName", "tasks"}, {"host", "amqp://h/"}};
+  ScalerContext ctx;
+  ctx.scaled_job = &job;
+  ctx.trigger = &t;
+  EXPECT_EQ(f->CountsInFlight(ctx), InFlightCounting::kExcluded);
+  EXPECT_EQ(f->QueueName(ctx), "tasks");
+  t.metadata["host"] = "http://h:15672/";
+  EXPECT_EQ(f->CountsInFlight(ctx), InFlightCounting::kIncluded);
+  t.metadata["excludeUnacknowledged"] = "true";
+  EXPECT_EQ(f->CountsInFlight(ctx), InFlightCounting::kExcluded);
+}
+
+}  // namespace
+}  // namespace ebb::scalers

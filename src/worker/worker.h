@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: worker/worker.h
+//
+// Worker: the loop inside `ebb worker`. It loads the model, reports ready,
+// then takes task messages one at a time (prefetch 1) and for each one
+// renders the images, stores "<id>-1.png".."<id>-<count>.png" and then the
+// record "<id>.json", and only then acks the message (DESIGN.md "Delivery
+// guarantee"). The cli wires the concrete queue, store and model, and handles
+// signals (RequestStop) and the grace period.
+//
+// What happens to a message, in order:
+//  1. Body invalid (not JSON, limits violated; see task.h): dead-lettered to
+//     `dead_letter_queue` with the reason, plus a failed record when the body
+//     has a usable id. Not a task: the worker keeps taking.
+//  2. No id (body "id", else AMQP message_id): republished to the same queue
+//     with a fresh UUID in both the body and message_id (same headers), then
+//     the original is acked. Not a task: the worker keeps taking, usually
+//     picking up the republished copy. A redelivery of that copy keeps its id,
+//     so results are never duplicated under two ids. (A crash between the
+//     republish and the ack can leave one extra copy; at-least-once.)
+//  3. A record "<id>.json" with status done already exists: acked without
+//     work (a redelivery after a crash between record and ack). Counts as done.
+//  4. Header x-ebb-attempt = attempts already made (absent = 0). A redelivered
+//     message (its previous holder died holding it) counts one more attempt,
+//     with last error "worker died while processing (redelivered)"; when the
+//     limit is not reached it is republished with the new count and acked,
+//     and the worker keeps taking.
+//  5. attempts >= attempt_limit: failed record (the last error), dead letter,
+//     ack. Counts as a failed task.
+//  6. Stop requested before processing starts: republished unchanged and
+//     acked, so the next holder does not see it as redelivered (falls back to
+//     Nack with requeue if the republish fails); Run returns.
+//  7. Process. Image n uses seed+n-1, where the seed is the task's or
+//     DeriveSeed(id), so a retry writes the same bytes under the same keys.
+//     Success: record (status done) last, then ack. Failure (model or store):
+//     with attempts+1 < attempt_limit the message is republished with
+//     x-ebb-attempt+1 and x-ebb-last-error and acked (a retried task);
+//     otherwise as in 5 (a failed task). A task asking for a model this
+//     worker does not serve fails for good at once.
+//
+// Run returns an error (after handing the held message back with Nack and
+// requeue where it can) when the broker fails (Take, Publish, Ack) or when a
+// failed record cannot be stored; the broker then redelivers.
+//
+// Threading: Run on one thread; RequestStop from any thread (signal handlers
+// should set a flag that a thread forwards here). The queue, store, model and
+// clock are borrowed and must outlive the Worker.
+#ifndef EBB_WORKER_WORKER_H_
+#define EBB_WORKER_WORKER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "inference/text_to_image.h"
+#include "queue/message_queue.h"
+#include "storage/object_store.h"
+#include "worker/record.h"
+#include "worker/task.h"
+
+namespace ebb::worker {
+
+struct WorkerOptions {
+  std::string queue = "tasks";
+  // "" = "<queue>.dead" (queue/dead_letters.h DeadLetterQueueName).
+  std::string dead_letter_queue;
+  // Attempts per request before it is dead-lettered: KEDA's backoffLimit + 1
+  // (the seed's backoffLimit 4 gives 5). Env EBB_ATTEMPT_LIMIT.
+  int attempt_limit = 5;
+  // With max_tasks > 0: how long the queue may stay empty before Run returns.
+  absl::Duration take_timeout = absl::Seconds(10);
+  // Take is called in slices of at most this long, so RequestStop is seen
+  // within it while the queue is empty.
+  absl::Duration stop_check_interval = absl::Seconds(1);
+  // Recorded in results and logs. "" = env EBB_JOB_NAME, else the hostname
+  // (ApplyWorkerEnv fills it; Run uses "worker" if still empty).
+  std::string worker_name;
+  // Tasks (done, failed or retried) before Run returns: 1 = job mode (one
+  // request per job, as KEDA's ScaledJob expects), 0 = until RequestStop.
+  int max_tasks = 1;
+  // Called once after the model has loaded, before the first Take. The cli
+  // passes NotifyReadyFromEnv (below).
+  std::function<void()> on_ready;
+};
+
+// Applies the environment to `options`: EBB_ATTEMPT_LIMIT (an integer >= 1,
+// else InvalidArgument) and, when worker_name is empty, EBB_JOB_NAME or the
+// hostname.
+absl::Status ApplyWorkerEnv(WorkerOptions& options);
+
+// Writes "READY=1\n" to the file descriptor named by env EBB_READY_FD, closes
+// it and unsets the variable. OK (nothing done) when the variable is unset;
+// InvalidArgument when it is not a descriptor number; Internal when the write
+// fails.
+absl::Status NotifyReadyFromEnv();
+
+// What one Run did, by outcome. Read after Run returns.
+struct WorkerStats {
+  int done = 0;          // records written with status done
+  int already_done = 0;  // acked because a done record existed (also in done)
+  int failed = 0;        // failed for good: record failed + dead letter
+  int retried = 0;       // failed attempts handed back with attempt+1
+  int invalid = 0;       // invalid bodies dead-lettered
+  int ids_assigned = 0;  // id-less messages republished with a new id
+  int redelivered = 0;   // redeliveries republished with attempt+1
+  int64_t model_load_ms = 0;
+};
+
+class Worker {
+ public:
+  Worker(queue::MessageQueue& mq, storage::ObjectStore& store,
+         inference::TextToImage& model, Clock& clock, WorkerOptions options);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Loads the model, reports ready, then handles messages as described above
+  // until max_tasks tasks were handled, the queue stayed empty for
+  // take_timeout (max_tasks > 0 only), or RequestStop. Returns the number of
+  // tasks handled (done + failed + retried). Errors: the model's Load error,
+  // or a broker / store failure as described in the file comment.
+  absl::StatusOr<int> Run();
+
+  // Asks Run to return before taking another message. A task in progress is
+  // finished (the cli bounds that with its grace period). Thread-safe.
+  void RequestStop() { stop_.store(true); }
+  bool stop_requested() const { return stop_.load(); }
+
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  enum class Outcome { kTask, kNotATask, kStopped };
+
+  absl::StatusOr<std::optional<queue::Delivery>> TakeNext();
+  absl::StatusOr<Outcome> Handle(const queue::Delivery& d);
+  absl::StatusOr<Outcome> Process(const queue::Delivery& d, const Task& task,
+                                  int attempts_before, absl::Time taken_at);
+  // Renders, encodes and stores every image of `rec.task`, filling
+  // rec.images and the timings.
+  absl::Status Render(ResultRecord& rec);
+  // Failed record, dead letter (which acks). kTask on success.
+  absl::StatusOr<Outcome> FailForGood(const queue::Delivery& d,
+                                      ResultRecord rec,
+                                      const std::string& error);
+  // Publishes `d` again to its queue with `body`, `message_id` and `headers`,
+  // then acks `d`. On a publish failure `d` is nacked with requeue.
+  absl::Status Republish(const queue::Delivery& d, const std::string& body,
+                         const std::string& message_id,
+                         const std::map<std::string, std::string>& headers);
+  ResultRecord NewRecord(const Task& task, const queue::Delivery& d,
+                         int attempt, absl::Time taken_at) const;
+  // Hands `d` back (Nack, requeue) and returns `error` annotated.
+  absl::Status GiveBack(const queue::Delivery& d, const absl::Status& error);
+
+  queue::MessageQueue& mq_;
+  storage::ObjectStore& store_;
+  inference::TextToImage& model_;
+  Clock& clock_;
+  WorkerOptions options_;
+  std::atomic<bool> stop_{false};
+  WorkerStats stats_;
+  bool load_attributed_ = false;  // model_load_ms went into a record
+};
+
+}  // namespace ebb::worker
+
+#endif  // EBB_WORKER_WORKER_H_

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+// ApplyWorkerEnv and NotifyReadyFromEnv: the worker's process-level glue.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "worker/worker.h"
+
+namespace ebb::worker {
+
+absl::Status ApplyWorkerEnv(WorkerOptions& options) {
+  if (const char* v = std::getenv("EBB_ATTEMPT_LIMIT"); v != nullptr && *v) {
+    int limit = 0;
+    if (!absl::SimpleAtoi(v, &limit) || limit < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("EBB_ATTEMPT_LIMIT=\"", v,
+                       "\": want an integer >= 1 (attempts per "
+                       "request, backoffLimit + 1)"));
+    }
+    options.attempt_limit = limit;
+  }
+  if (options.worker_name.empty()) {
+    if (const char* job = std::getenv("EBB_JOB_NAME"); job != nullptr && *job) {
+      options.worker_name = job;
+    } else {
+      char host[256] = {};
+      if (::gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
+        options.worker_name = host;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotifyReadyFromEnv() {
+  const char* v = std::getenv("EBB_READY_FD");
+  if (v == nullptr || *v == '\0') return absl::OkStatus();
+  int fd = -1;
+  if (!absl::SimpleAtoi(v, &fd) || fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("EBB_READY_FD=\"", v, "\" is not a file descriptor"));
+  }
+  ::unsetenv("EBB_READY_FD");
+  static constexpr char kReady[] = "READY=1\n";
+  size_t off = 0;
+  while (off < sizeof(kReady) - 1) {
+    ssize_t n = ::write(fd, kReady + off, sizeof(kReady) - 1 - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return absl::InternalError(
+          absl::StrCat("writing READY to fd ", fd, ": ", std::strerror(err)));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
+
+}  // namespace ebb::worker
