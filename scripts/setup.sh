@@ -5,7 +5,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format curl
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev librabbitmq-dev libcurl4-openssl-dev
   libcpp-httplib-dev libsqlite3-dev libpng-dev libgtest-dev libgmock-dev

@@ -105,8 +105,10 @@ int main(int argc, char** argv) {
   c_up->add_option("--images", up.images,
                    "image mapping for local runs (default: ebb-local.yaml "
                    "beside the manifests)");
-  c_up->add_flag("!--no-drain-wait", up.drain_wait,
-                 "on Ctrl-C exit without waiting for jobs");
+  bool no_drain_wait = false;
+  c_up->add_flag("--no-drain-wait", no_drain_wait,
+                 "on Ctrl-C exit at once; running jobs go on and the next "
+                 "`ebb up` adopts them");
 
   // status / jobs / logs
   std::string status_output = "text", jobs_output = "text";
@@ -233,6 +235,7 @@ int main(int argc, char** argv) {
   if (c_explain->parsed()) return RunExplain(explain);
   if (c_up->parsed()) {
     up.self_binary = SelfBinary();
+    up.drain_wait = !no_drain_wait;
     return RunUp(up);
   }
   if (c_status->parsed()) return RunStatus(server, status_output);
