@@ -134,6 +134,16 @@ int EbbUp::Interrupt(int sig) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+void EbbUp::Signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string EbbUp::GetText(const std::string& path) const {
+  httplib::Client c("127.0.0.1", port_);
+  auto r = c.Get(path.c_str());
+  return r && r->status == 200 ? r->body : "";
+}
+
 std::string EbbUp::server() const {
   return absl::StrCat("http://127.0.0.1:", port_);
 }
@@ -189,6 +199,7 @@ nlohmann::json EbbUp::Record(const std::string& id) const {
 }
 
 int EbbUp::Ebb(const std::vector<std::string>& args, std::string* out) const {
+  if (out) out->clear();
   std::vector<std::string> argv = {EbbBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunCommand(argv, out);

@@ -41,6 +41,8 @@ class EbbUp {
   bool Start();
   // SIGKILL to `ebb up` only (jobs keep running).
   void Kill();
+  // Sends `sig` to `ebb up` without waiting.
+  void Signal(int sig);
   // SIGTERM/SIGINT and wait for exit; returns the exit code.
   int Interrupt(int sig);
 
@@ -56,6 +58,8 @@ class EbbUp {
                                   std::string* error = nullptr);
   // GET a JSON path of the API; null on failure.
   nlohmann::json Get(const std::string& path) const;
+  // GET a text path (e.g. /metrics); "" on failure.
+  std::string GetText(const std::string& path) const;
   // Unfinished jobs (from the data directory's job states, via the API).
   int UnfinishedJobs() const;
 
