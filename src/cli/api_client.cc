@@ -24,9 +24,12 @@ std::unique_ptr<httplib::Client> MakeClient(const std::string& server) {
 }  // namespace
 
 absl::StatusOr<ApiResponse> ApiGet(const std::string& server,
-                                   const std::string& path) {
+                                   const std::string& path,
+                                   const std::string& token) {
   auto c = MakeClient(server);
-  auto res = c->Get(path.c_str());
+  httplib::Headers headers;
+  if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  auto res = c->Get(path.c_str(), headers);
   if (!res) return Unreachable(server, res.error());
   return ApiResponse{res->status, res->body};
 }

@@ -19,8 +19,10 @@ struct ApiResponse {
 
 // GET `path` from `server` (http://host:port). Unavailable, naming the server
 // and how to start one, when nothing listens there.
+// Sends the token when non-empty.
 absl::StatusOr<ApiResponse> ApiGet(const std::string& server,
-                                   const std::string& path);
+                                   const std::string& path,
+                                   const std::string& token);
 // POST a JSON body with the bearer token.
 absl::StatusOr<ApiResponse> ApiPost(const std::string& server,
                                     const std::string& path,

@@ -7,13 +7,20 @@
 #include "absl/strings/str_format.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/wiring.h"
 
 namespace ebb::cli {
 namespace {
 
-absl::StatusOr<nlohmann::json> GetJson(const std::string& server,
+// The token from the data directory, or "" (an `ebb up --public-reads` needs none).
+std::string TokenOf(const ServerOptions& s) {
+  auto t = ApiToken(s.data_dir, false);
+  return t.ok() ? *t : "";
+}
+
+absl::StatusOr<nlohmann::json> GetJson(const ServerOptions& s,
                                        const std::string& path) {
-  auto res = ApiGet(server, path);
+  auto res = ApiGet(s.server, path, TokenOf(s));
   if (!res.ok()) return res.status();
   auto j = nlohmann::json::parse(res->body, nullptr, false);
   if (res->status != 200) {
@@ -35,7 +42,7 @@ std::string Str(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 int RunStatus(const ServerOptions& s, const std::string& output) {
-  auto j = GetJson(s.server, "/api/v1/scaledjobs");
+  auto j = GetJson(s, "/api/v1/scaledjobs");
   if (!j.ok()) {
     std::cerr << "error: " << j.status().message() << "\n";
     return kExitFailure;
@@ -69,7 +76,7 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
 }
 
 int RunJobs(const ServerOptions& s, const std::string& output) {
-  auto j = GetJson(s.server, "/api/v1/jobs");
+  auto j = GetJson(s, "/api/v1/jobs");
   if (!j.ok()) {
     std::cerr << "error: " << j.status().message() << "\n";
     return kExitFailure;
@@ -94,7 +101,7 @@ int RunLogs(const ServerOptions& s, const std::string& job,
             const std::string& container) {
   std::string path = "/api/v1/jobs/" + job + "/logs";
   if (!container.empty()) path += "?container=" + container;
-  auto res = ApiGet(s.server, path);
+  auto res = ApiGet(s.server, path, TokenOf(s));
   if (!res.ok()) {
     std::cerr << "error: " << res.status().message() << "\n";
     return kExitFailure;

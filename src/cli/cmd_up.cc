@@ -161,15 +161,18 @@ int RunUp(const UpOptions& in) {
     return kExitFailure;
   }
   http::ApiServerOptions api;
-  std::pair<std::string, std::string> hp =
-      absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
+  std::pair<std::string, std::string> hp = absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
   api.host = hp.first.empty() ? "127.0.0.1" : hp.first;
   api.port = hp.second.empty() ? 8080 : std::stoi(hp.second);
-  api.token = *token;
   Submitter submitter(**ctl);
-  http::ApiServer server(
-      **ctl, **executor, metrics,
-      [&](const nlohmann::json& b) { return submitter.Submit(b); }, api);
+  http::ApiContext ctx;
+  ctx.controller = ctl->get();
+  ctx.executor = executor->get();
+  ctx.metrics = &metrics;
+  ctx.submit = [&](const nlohmann::json& b) { return submitter.Submit(b); };
+  ctx.token = *token;
+  ctx.public_reads = o.public_reads;
+  http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
     return kExitFailure;

@@ -51,6 +51,7 @@ struct UpOptions {
   std::string images;  // ebb-local.yaml image mapping; default beside manifests
   std::string self_binary;  // this ebb binary, for {ebb} and __supervise
   bool drain_wait = true;   // on SIGINT/SIGTERM wait for running jobs
+  bool public_reads = false;  // API reads without the token
 };
 int RunUp(const UpOptions& o);
 

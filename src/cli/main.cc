@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   c_up->add_option("--images", up.images,
                    "image mapping for local runs (default: ebb-local.yaml "
                    "beside the manifests)");
+  c_up->add_flag("--public-reads", up.public_reads,
+                 "serve API reads (GET) without the token (writes always need it)");
   bool no_drain_wait = false;
   c_up->add_flag("--no-drain-wait", no_drain_wait,
                  "on Ctrl-C exit at once; running jobs go on and the next "

@@ -20,6 +20,7 @@ struct Controller::Loop {
   bool wake = false;
   bool stop = false;
   std::string wake_cause = "wake";
+  std::function<void(const std::string&, const PollRecord&)> on_poll;
 };
 
 namespace {
@@ -104,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Controller::Loop>> Controller::MakeLoop(
     const spec::ScaledJob& job,
     std::shared_ptr<const spec::Manifests> manifests) {
   auto loop = std::make_unique<Loop>();
+  loop->on_poll = options_.on_poll;
   auto bindings = BindTriggers(job, *manifests, registry_, &loop->queues);
   if (!bindings.ok()) return bindings.status();
   loop->scale_loop = std::make_unique<ScaleLoop>(
@@ -124,7 +126,8 @@ void Controller::RunLoop(Loop* loop) {
                sl.job().name, sl.job().polling_interval);
   sl.RolloutOldGenerations();
   while (true) {
-    sl.Poll(cause);
+    PollRecord record = sl.Poll(cause);
+    if (loop->on_poll) loop->on_poll(sl.job().name, record);
     const absl::Time now = absl::Now();
     while (next <= now) next += interval;
     std::unique_lock<std::mutex> lock(loop->mu);

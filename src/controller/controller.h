@@ -14,6 +14,7 @@
 #define EBB_CONTROLLER_CONTROLLER_H_
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,9 @@ namespace ebb::controller {
 
 struct ControllerOptions {
   ScaleLoopOptions loop;
+  // Called on the loop's thread after every poll (live events, UI). Must be
+  // thread-safe and quick.
+  std::function<void(const std::string& scaled_job, const PollRecord&)> on_poll;
 };
 
 class Controller {

@@ -140,7 +140,7 @@ void EbbUp::Signal(int sig) {
 
 std::string EbbUp::GetText(const std::string& path) const {
   httplib::Client c("127.0.0.1", port_);
-  auto r = c.Get(path.c_str());
+  auto r = c.Get(path.c_str(), {{"Authorization", "Bearer " + Token()}});
   return r && r->status == 200 ? r->body : "";
 }
 
@@ -151,8 +151,7 @@ std::string EbbUp::log() const { return Slurp(log_path_); }
 
 std::vector<std::string> EbbUp::Submit(const nlohmann::json& body,
                                        std::string* error) {
-  std::string token = Slurp(data_dir_ + "/token");
-  while (!token.empty() && token.back() == '\n') token.pop_back();
+  const std::string token = Token();
   httplib::Client c("127.0.0.1", port_);
   auto r = c.Post("/api/v1/requests", {{"Authorization", "Bearer " + token}},
                   body.dump(), "application/json");
@@ -163,9 +162,15 @@ std::vector<std::string> EbbUp::Submit(const nlohmann::json& body,
   return nlohmann::json::parse(r->body)["ids"].get<std::vector<std::string>>();
 }
 
+std::string EbbUp::Token() const {
+  std::string token = Slurp(data_dir_ + "/token");
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  return token;
+}
+
 nlohmann::json EbbUp::Get(const std::string& path) const {
   httplib::Client c("127.0.0.1", port_);
-  auto r = c.Get(path.c_str());
+  auto r = c.Get(path.c_str(), {{"Authorization", "Bearer " + Token()}});
   if (!r || r->status != 200) return nullptr;
   return nlohmann::json::parse(r->body, nullptr, false);
 }

@@ -52,6 +52,7 @@ class EbbUp {
   const std::string& manifests() const { return manifests_; }
   std::string server() const;
   std::string log() const;  // `ebb up`'s stderr so far
+  std::string Token() const;  // the API token from the data directory
 
   // POST /api/v1/requests; returns the ids (empty on failure, with *error).
   std::vector<std::string> Submit(const nlohmann::json& body,

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: bench/bench_util.h
+//
+// Shared pieces of the benchmark drivers: a broker (EBB_TEST_AMQP_URL or a
+// private one from scripts/rabbitmq.sh), a child `ebb up` with its own data
+// dir and port, cleanup that also runs on SIGINT/SIGTERM, /proc helpers and
+// summary statistics. Drivers are plain executables, not tests.
+#ifndef EBB_BENCH_BENCH_UTIL_H_
+#define EBB_BENCH_BENCH_UTIL_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace ebb::testing {
+class ScopedRabbitMq;
+}
+
+namespace ebb::bench {
+
+struct HttpClientHolder;
+
+// Wall-clock seconds since the Unix epoch (the clock ebb stamps jobs with).
+double NowSec();
+void SleepSec(double s);
+
+struct Stats {
+  size_t n = 0;
+  double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0, mean = 0;
+};
+// Nearest-rank percentiles of `v` (any order).
+Stats Summarize(std::vector<double> v);
+// "n=200 p50=12.3 ms p90=... p99=... max=... mean=..." (values in seconds).
+std::string FormatStats(const Stats& s);
+std::string Ms(double seconds);  // "12.3 ms"
+
+// Cleanup actions, run in reverse order by RunCleanups(), at normal exit of
+// main (call it), and from a watcher thread on SIGINT/SIGTERM (then _exit).
+void AddCleanup(std::function<void()> fn);
+void RunCleanups();
+void InstallSignalCleanup();
+
+// The broker: EBB_TEST_AMQP_URL when set, else a private node started with
+// scripts/rabbitmq.sh (stopped by the destructor and by RunCleanups()).
+class Broker {
+ public:
+  Broker();
+  ~Broker();
+  bool Start();  // false when no broker could be started
+  const std::string& url() const { return url_; }
+
+ private:
+  std::string url_;
+  std::shared_ptr<testing::ScopedRabbitMq> node_;
+};
+
+std::string Slurp(const std::string& path);
+bool WriteFile(const std::string& path, const std::string& text);
+void RemoveTree(const std::string& path);
+
+// The seed's manifests (examples/stable-diffusion/manifests.yaml) with the
+// bench's broker, queue, maxReplicaCount and pollingInterval.
+std::string SeedManifests(const std::string& amqp_url, const std::string& queue,
+                          int max_replica_count, int polling_interval);
+// Declares `queue` (durable) if it is missing, through ebb's RabbitMqQueue.
+bool DeclareQueue(const std::string& amqp_url, const std::string& queue);
+// Takes and acks every ready message of `queue` (leaves an external broker
+// clean); returns how many.
+int DrainQueue(const std::string& amqp_url, const std::string& queue);
+
+// pids whose /proc/<pid>/cmdline argv contains every string of `args`, in
+// any position (exact match per argument, or prefix match when the string
+// ends with '*').
+std::vector<pid_t> FindProcesses(const std::vector<std::string>& args);
+// pids whose environment holds exactly `entry` ("NAME=value").
+std::vector<pid_t> FindProcessesWithEnv(const std::string& entry);
+// SIGKILLs every `ebb __supervise <data_dir>/...` (their containers die with
+// them: PR_SET_PDEATHSIG) and every process with env `env_marker` (if not
+// empty). Returns how many were killed.
+int KillJobs(const std::string& data_dir, const std::string& env_marker);
+
+// /proc/<pid>/status field in kB (VmRSS, RssAnon, RssFile, ...); -1 if absent.
+long ProcStatusKb(pid_t pid, const std::string& field);
+// utime + stime of /proc/<pid>/stat in clock ticks; -1 on error.
+long long ProcCpuTicks(pid_t pid);
+
+// A child `ebb up -f MANIFESTS --images IMAGES --data-dir DIR/data --listen
+// 127.0.0.1:PORT --store DIR/results`, its stderr in DIR/ebb-up.log.
+class EbbUpProcess {
+ public:
+  EbbUpProcess(std::string dir, std::string manifests, std::string images);
+  ~EbbUpProcess();  // Stop()
+  bool Start();     // waits for /healthz (20 s)
+  // SIGKILL `ebb up`, then its jobs (supervisors and env-marked processes).
+  void Stop();
+  void set_env_marker(const std::string& m) { env_marker_ = m; }
+
+  pid_t pid() const { return pid_; }
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string log() const;
+  // GET path; null on failure.
+  nlohmann::json Get(const std::string& path) const;
+  // POST /api/v1/requests with the bearer token; true on 201.
+  bool Submit(const nlohmann::json& body, std::string* error);
+
+ private:
+  std::string dir_, manifests_, images_, data_dir_, log_path_, token_;
+  std::string env_marker_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::unique_ptr<HttpClientHolder> client_;
+};
+
+}  // namespace ebb::bench
+
+#endif  // EBB_BENCH_BENCH_UTIL_H_

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// healthz, readyz, metrics, login, ScaledJobs, jobs and logs, POST requests.
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "http/api_context.h"
+#include "http/api_server.h"
+
+namespace ebb::http {
+namespace {
+
+// "invalid: ..." for a body that is not a JSON object; the field that is wrong
+// otherwise (validation happens in the submit function).
+void SubmitRequest(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  if (!Authorize(ctx, req, res, true)) return;
+  auto body = nlohmann::json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return ErrorReply(res, 400, "body: not a JSON object");
+  }
+  auto ids = ctx.submit(body);
+  if (!ids.ok()) {
+    const std::string msg(ids.status().message());
+    // Validation messages read "field: rule".
+    const size_t colon = msg.find(':');
+    std::string field = absl::IsInvalidArgument(ids.status()) && colon != std::string::npos &&
+                                msg.find(' ') > colon
+                            ? msg.substr(0, colon)
+                            : "";
+    return ErrorReply(res, HttpStatusFor(ids.status()), msg, field);
+  }
+  JsonReply(res, 201, {{"ids", *ids}});
+}
+
+}  // namespace
+
+void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
+  s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+
+  s.Get("/readyz", [&ctx](const httplib::Request&, httplib::Response& res) {
+    for (const auto& snap : ctx.controller->Snapshots(1)) {
+      if (snap.recent.empty()) {
+        res.status = 503;
+        return res.set_content("not ready: scaledjob " + snap.name + " has not polled yet\n",
+                               "text/plain");
+      }
+    }
+    res.set_content("ready\n", "text/plain");
+  });
+
+  s.Get("/login", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const std::string token = req.has_param("token") ? req.get_param_value("token") : "";
+    httplib::Request probe;
+    probe.headers.emplace("Authorization", "Bearer " + token);
+    if (!Authorize(ctx, probe, res, true)) return;
+    res.set_header("Set-Cookie",
+                   "ebb_token=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000");
+    res.set_redirect("/");
+  });
+
+  s.Get("/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!Authorize(ctx, req, res, false)) return;
+    res.set_content(ctx.metrics->Exposition(), "text/plain; version=0.0.4");
+  });
+
+  s.Get("/api/v1/scaledjobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!Authorize(ctx, req, res, false)) return;
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& snap : ctx.controller->Snapshots(1)) out.push_back(ToJson(snap));
+    JsonReply(res, 200, {{"scaledJobs", out}});
+  });
+
+  s.Get(R"(/api/v1/scaledjobs/([^/]+))",
+        [&ctx](const httplib::Request& req, httplib::Response& res) {
+          if (!Authorize(ctx, req, res, false)) return;
+          const std::string name = req.matches[1];
+          size_t limit = 50;
+          if (req.has_param("limit")) {
+            limit = std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10);
+            limit = std::clamp<size_t>(limit, 1, 1000);
+          }
+          for (const auto& snap : ctx.controller->Snapshots(limit)) {
+            if (snap.name == name) return JsonReply(res, 200, ToJson(snap));
+          }
+          ErrorReply(res, 404, absl::StrCat("no ScaledJob named \"", name, "\""));
+        });
+
+  s.Get("/api/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!Authorize(ctx, req, res, false)) return;
+    const std::string sj = req.has_param("scaledjob") ? req.get_param_value("scaledjob") : "";
+    auto jobs = ctx.executor->List("", sj);
+    if (!jobs.ok()) return ErrorReply(res, 503, jobs.status().ToString());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& j : *jobs) out.push_back(ToJson(j));
+    JsonReply(res, 200, {{"jobs", out}});
+  });
+
+  s.Get(R"(/api/v1/jobs/([^/]+)/logs)",
+        [&ctx](const httplib::Request& req, httplib::Response& res) {
+          if (!Authorize(ctx, req, res, false)) return;
+          const std::string name = req.matches[1];
+          std::string ns = req.has_param("namespace") ? req.get_param_value("namespace") : "";
+          if (ns.empty()) {
+            if (auto jobs = ctx.executor->List("", ""); jobs.ok()) {
+              for (const auto& j : *jobs) {
+                if (j.name == name) ns = j.namespace_;
+              }
+            }
+          }
+          const std::string container =
+              req.has_param("container") ? req.get_param_value("container") : "";
+          auto logs = ctx.executor->Logs(ns, name, container, 1 << 20);
+          if (!logs.ok()) {
+            return ErrorReply(res, HttpStatusFor(logs.status()),
+                              std::string(logs.status().message()));
+          }
+          res.set_content(*logs, "text/plain; charset=utf-8");
+        });
+
+  s.Post("/api/v1/requests", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    SubmitRequest(ctx, req, res);
+  });
+}
+
+}  // namespace ebb::http

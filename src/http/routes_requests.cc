@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Placeholder: the requests routes of docs/api.md are registered here.
+#include "http/api_context.h"
+
+namespace ebb::http {
+
+void RegisterRequestRoutes(httplib::Server& s, ApiContext& ctx) {}
+
+}  // namespace ebb::http
