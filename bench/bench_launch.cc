@@ -37,9 +37,9 @@ namespace {
 struct LaunchResult {
   bool ok = false;
   int n = 0, succeeded = 0, failed = 0;
-  double create_s = 0;        // all Create calls
-  double e2e_s = 0;           // first Create -> List shows all finished
-  double completion_s = 0;    // first job created -> last job finished (stamps)
+  double create_s = 0;      // all Create calls
+  double e2e_s = 0;         // first Create -> List shows all finished
+  double completion_s = 0;  // first job created -> last job finished (stamps)
   std::vector<double> create_lat, job_lat, list_lat;
 };
 
@@ -86,7 +86,8 @@ LaunchResult RunExecutor(const std::vector<std::string>& supervisor_argv,
     auto job = (*ex)->Create(req);
     res.create_lat.push_back(NowSec() - tc);
     if (!job.ok()) {
-      std::fprintf(stderr, "create %d: %s\n", i, job.status().ToString().c_str());
+      std::fprintf(stderr, "create %d: %s\n", i,
+                   job.status().ToString().c_str());
       return res;
     }
   }
@@ -153,22 +154,24 @@ void Report(const char* name, const LaunchResult& r, double baseline_rate) {
   std::printf("jobs: %d succeeded, %d failed\n", r.succeeded, r.failed);
   std::printf("create:      %7.1f jobs/s  (%d Create calls in %.2f s)\n",
               r.n / r.create_s, r.n, r.create_s);
-  std::printf("completion:  %7.1f jobs/s  (first created -> last finished "
-              "%.2f s, job stamps)\n",
-              r.n / r.completion_s, r.completion_s);
-  std::printf("end to end:  %7.1f jobs/s  (first Create -> List shows all "
-              "finished %.2f s)\n",
-              e2e, r.e2e_s);
+  std::printf(
+      "completion:  %7.1f jobs/s  (first created -> last finished "
+      "%.2f s, job stamps)\n",
+      r.n / r.completion_s, r.completion_s);
+  std::printf(
+      "end to end:  %7.1f jobs/s  (first Create -> List shows all "
+      "finished %.2f s)\n",
+      e2e, r.e2e_s);
   std::printf("Create call:          %s\n",
               FormatStats(Summarize(r.create_lat)).c_str());
   std::printf("job created->finished %s\n",
               FormatStats(Summarize(r.job_lat)).c_str());
   std::printf("List with %d jobs:    %s\n", r.n,
               FormatStats(Summarize(r.list_lat)).c_str());
-  std::printf("target >= 200 jobs/s end to end: %s; vs bare posix_spawn "
-              "%.0f/s: %.2fx of the floor\n",
-              e2e >= 200 ? "met" : "MISSED", baseline_rate,
-              e2e / baseline_rate);
+  std::printf(
+      "target >= 200 jobs/s end to end: %s; vs bare posix_spawn "
+      "%.0f/s: %.2fx of the floor\n",
+      e2e >= 200 ? "met" : "MISSED", baseline_rate, e2e / baseline_rate);
 }
 
 int Main(int argc, char** argv) {
@@ -179,13 +182,15 @@ int Main(int argc, char** argv) {
   }
   InitLogging("warn");
   InstallSignalCleanup();
-  std::printf("bench_launch: N=%d jobs running /bin/true, sequential Create, "
-              "then List every 10 ms until all finished\n",
-              n);
+  std::printf(
+      "bench_launch: N=%d jobs running /bin/true, sequential Create, "
+      "then List every 10 ms until all finished\n",
+      n);
   const double baseline = SpawnBaseline(n);
-  std::printf("\n== baseline: posix_spawn(/bin/true) + waitpid ==\n%.0f "
-              "processes/s\n",
-              baseline);
+  std::printf(
+      "\n== baseline: posix_spawn(/bin/true) + waitpid ==\n%.0f "
+      "processes/s\n",
+      baseline);
   LaunchResult ebb = RunExecutor({testing::EbbBinary(), "__supervise"}, n);
   Report("LocalExecutor, supervisor `ebb __supervise`", ebb, baseline);
   const std::string test_sup = EBB_BENCH_SUPERVISOR_FOR_TESTS;
@@ -194,9 +199,10 @@ int Main(int argc, char** argv) {
     Report("LocalExecutor, supervisor ebb_supervisor_for_tests", small,
            baseline);
     if (ebb.ok && small.ok)
-      std::printf("\nratio end to end: ebb __supervise / test supervisor = "
-                  "%.2f\n",
-                  ebb.e2e_s > 0 ? (n / ebb.e2e_s) / (n / small.e2e_s) : 0);
+      std::printf(
+          "\nratio end to end: ebb __supervise / test supervisor = "
+          "%.2f\n",
+          ebb.e2e_s > 0 ? (n / ebb.e2e_s) / (n / small.e2e_s) : 0);
   }
   RunCleanups();
   return ebb.ok ? 0 : 1;

@@ -21,7 +21,7 @@
 // [0, 5 s): p50 2.5 s, p99 4.95 s. The same publish times are also run through
 // that model (a poll grid of random phase) in this process.
 //
-// Usage: bench_reaction [--a=200] [--b=50] [--gap_a_ms=50] [--gap_b_ms=300]
+// Usage: bench_reaction [--a=200] [--b=50] [--gap_a_ms=50] [--gap_b_ms=1000]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +32,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/bench_util.h"
+#include "common/log.h"
 #include "executors/local/job_files.h"
 #include "queue/rabbitmq/rabbitmq_queue.h"
 #include "tests/harness/harness.h"
@@ -157,7 +158,7 @@ Result RunScenario(const std::string& amqp_url, bool through_ebb, int n,
     res.post_rtt.push_back(NowSec() - t0);
     next += gap(rng);
   }
-  const double limit = through_ebb ? 60 : 2 * kPollingInterval + 10;
+  const double limit = through_ebb ? 60 : 2 * kPollingInterval + 5;
   for (double end = NowSec() + limit; NowSec() < end; SleepSec(0.05)) {
     if (static_cast<int>(ReadStarts(starts).size()) >= n) break;
   }
@@ -209,8 +210,9 @@ void Report(const char* name, const Result& r, int n, double target_p50,
     std::printf("FAILED (see stderr)\n");
     return;
   }
-  std::printf("prompts published: %zu, job starts seen: %zu (state.json: %zu)\n",
-              r.published.size(), r.proc_start.size(), r.sup_start.size());
+  std::printf(
+      "prompts published: %zu, job starts seen: %zu (state.json: %zu)\n",
+      r.published.size(), r.proc_start.size(), r.sup_start.size());
   if (static_cast<int>(r.proc_start.size()) < n)
     std::printf("WARNING: %d prompts got no job within the wait\n",
                 n - static_cast<int>(r.proc_start.size()));
@@ -228,9 +230,10 @@ void Report(const char* name, const Result& r, int n, double target_p50,
               FormatStats(Summarize(r.poll_ms)).c_str());
   std::printf("baseline KEDA (poll every 5 s, same publish times): %s\n",
               FormatStats(keda).c_str());
-  std::printf("ratio p50: KEDA 2.5 s / ebb %s = %.1fx; p99: 4.95 s / %s = %.1fx\n",
-              Ms(proc.p50).c_str(), 2.5 / proc.p50, Ms(proc.p99).c_str(),
-              4.95 / proc.p99);
+  std::printf(
+      "ratio p50: KEDA 2.5 s / ebb %s = %.1fx; p99: 4.95 s / %s = %.1fx\n",
+      Ms(proc.p50).c_str(), 2.5 / proc.p50, Ms(proc.p99).c_str(),
+      4.95 / proc.p99);
   if (target_p50 > 0) {
     std::printf("target p50 <= %s: %s; p99 <= %s: %s\n", Ms(target_p50).c_str(),
                 proc.p50 <= target_p50 ? "met" : "MISSED",
@@ -258,7 +261,8 @@ int Main(int argc, char** argv) {
   const int na = Flag(argc, argv, "a", 200);
   const int nb = Flag(argc, argv, "b", 50);
   const double gap_a = Flag(argc, argv, "gap_a_ms", 50) / 1000.0;
-  const double gap_b = Flag(argc, argv, "gap_b_ms", 300) / 1000.0;
+  const double gap_b = Flag(argc, argv, "gap_b_ms", 1000) / 1000.0;
+  InitLogging("warn");
   InstallSignalCleanup();
   Broker broker;
   if (!broker.Start()) {
@@ -266,13 +270,15 @@ int Main(int argc, char** argv) {
     RunCleanups();
     return 1;
   }
-  std::printf("bench_reaction: seed manifests, pollingInterval 5, "
-              "maxReplicaCount 250; broker %s\n",
-              broker.url().c_str());
-  std::printf("(a) %d prompts via POST /api/v1/requests, Poisson gaps mean "
-              "%.0f ms; (b) %d prompts from a foreign publisher, mean gap "
-              "%.0f ms\n",
-              na, gap_a * 1000, nb, gap_b * 1000);
+  std::printf(
+      "bench_reaction: seed manifests, pollingInterval 5, "
+      "maxReplicaCount 250; broker %s\n",
+      broker.url().c_str());
+  std::printf(
+      "(a) %d prompts via POST /api/v1/requests, Poisson gaps mean "
+      "%.0f ms; (b) %d prompts from a foreign publisher, mean gap "
+      "%.0f ms\n",
+      na, gap_a * 1000, nb, gap_b * 1000);
   bool ok = true;
   if (na > 0) {
     Result a = RunScenario(broker.url(), true, na, gap_a);

@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,7 +35,9 @@ struct HttpClientHolder {
   httplib::Client client;
 };
 
-double NowSec() { return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()); }
+double NowSec() {
+  return absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+}
 
 void SleepSec(double s) {
   if (s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(s));
@@ -90,6 +93,10 @@ void AddCleanup(std::function<void()> fn) {
 }
 
 void RunCleanups() {
+  // A second caller (main, while the signal watcher cleans up) waits here
+  // until the first is done, so the process never exits mid-cleanup.
+  static std::mutex running;
+  std::lock_guard<std::mutex> hold(running);
   std::vector<std::function<void()>> fns;
   {
     std::lock_guard<std::mutex> lock(CleanupMu());
@@ -116,8 +123,19 @@ void InstallSignalCleanup() {
 // ---- broker ----------------------------------------------------------------
 
 Broker::Broker() = default;
-Broker::~Broker() {
-  if (node_) node_->Stop();
+Broker::~Broker() { Stop(); }
+
+void Broker::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dir_.empty()) return;
+  testing::RunCommand(
+      {testing::SourceDir() + "/scripts/rabbitmq.sh", "stop", dir_});
+  // The node's helpers may still be writing for a moment after it exits.
+  for (int i = 0; i < 20 && std::filesystem::exists(dir_); ++i) {
+    RemoveTree(dir_);
+    if (std::filesystem::exists(dir_)) SleepSec(0.25);
+  }
+  dir_.clear();
 }
 
 bool Broker::Start() {
@@ -125,11 +143,19 @@ bool Broker::Start() {
     url_ = u;
     return true;
   }
-  node_ = std::make_shared<testing::ScopedRabbitMq>();
-  std::shared_ptr<testing::ScopedRabbitMq> node = node_;
-  AddCleanup([node] { node->Stop(); });
-  if (!node_->Start()) return false;
-  url_ = node_->AmqpUrl();
+  dir_ = testing::MakeTempDir("ebb-bench-rmq");
+  AddCleanup([this] { Stop(); });
+  std::string out;
+  int rc = testing::RunCommand(
+      {testing::SourceDir() + "/scripts/rabbitmq.sh", "start", dir_}, &out);
+  const std::string key = "EBB_TEST_AMQP_URL=";
+  size_t at = out.find(key);
+  if (rc != 0 || at == std::string::npos) {
+    std::fprintf(stderr, "rabbitmq.sh start failed (%d): %s\n", rc,
+                 out.c_str());
+    return false;
+  }
+  url_ = out.substr(at + key.size(), out.find('\n', at) - at - key.size());
   return true;
 }
 
@@ -155,8 +181,8 @@ void RemoveTree(const std::string& path) {
 
 std::string SeedManifests(const std::string& amqp_url, const std::string& queue,
                           int max_replica_count, int polling_interval) {
-  std::string seed = Slurp(testing::SourceDir() +
-                           "/examples/stable-diffusion/manifests.yaml");
+  std::string seed =
+      Slurp(testing::SourceDir() + "/examples/stable-diffusion/manifests.yaml");
   return absl::StrReplaceAll(
       seed, {{"amqp://guest:guest@127.0.0.1:5672/", amqp_url},
              {"queueName: tasks", "queueName: " + queue},
@@ -249,7 +275,9 @@ std::vector<pid_t> FindProcessesWithEnv(const std::string& entry) {
 
 int KillJobs(const std::string& data_dir, const std::string& env_marker) {
   int n = 0;
-  for (pid_t p : FindProcesses({"__supervise", data_dir + "/*"}))
+  // `ebb __supervise DATA/jobs/NS/JOB` (or a test supervisor with the same
+  // argument): the data dir is the bench's own temp dir.
+  for (pid_t p : FindProcesses({data_dir + "/jobs/*"}))
     n += ::kill(p, SIGKILL) == 0;
   if (!env_marker.empty())
     for (pid_t p : FindProcessesWithEnv(env_marker))
@@ -280,6 +308,22 @@ long long ProcCpuTicks(pid_t pid) {
     if (i == 15) stime = std::atoll(f.c_str());
   }
   return utime + stime;
+}
+
+double ProcCpuSeconds(pid_t pid) {
+  clockid_t clk;
+  timespec ts{};
+  if (::clock_getcpuclockid(pid, &clk) != 0 || ::clock_gettime(clk, &ts) != 0)
+    return -1;
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+long ProcPssKb(pid_t pid) {
+  std::istringstream in(Slurp(absl::StrCat("/proc/", pid, "/smaps_rollup")));
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("Pss:", 0) == 0) return std::atol(line.c_str() + 4);
+  return -1;
 }
 
 // ---- ebb up ----------------------------------------------------------------

@@ -13,13 +13,10 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-namespace ebb::testing {
-class ScopedRabbitMq;
-}
 
 namespace ebb::bench {
 
@@ -46,17 +43,21 @@ void RunCleanups();
 void InstallSignalCleanup();
 
 // The broker: EBB_TEST_AMQP_URL when set, else a private node started with
-// scripts/rabbitmq.sh (stopped by the destructor and by RunCleanups()).
+// scripts/rabbitmq.sh in its own temp dir (stopped and removed by the
+// destructor and by RunCleanups()).
+// Must outlive RunCleanups() (declare it first in main).
 class Broker {
  public:
   Broker();
-  ~Broker();
+  ~Broker();     // Stop()
   bool Start();  // false when no broker could be started
+  void Stop();   // stops and removes a private node; no-op otherwise
   const std::string& url() const { return url_; }
 
  private:
   std::string url_;
-  std::shared_ptr<testing::ScopedRabbitMq> node_;
+  std::mutex mu_;    // Stop() may run from the signal watcher too
+  std::string dir_;  // the private node's directory; "" when none
 };
 
 std::string Slurp(const std::string& path);
@@ -79,15 +80,20 @@ int DrainQueue(const std::string& amqp_url, const std::string& queue);
 std::vector<pid_t> FindProcesses(const std::vector<std::string>& args);
 // pids whose environment holds exactly `entry` ("NAME=value").
 std::vector<pid_t> FindProcessesWithEnv(const std::string& entry);
-// SIGKILLs every `ebb __supervise <data_dir>/...` (their containers die with
-// them: PR_SET_PDEATHSIG) and every process with env `env_marker` (if not
-// empty). Returns how many were killed.
+// SIGKILLs every job supervisor of `data_dir` (`ebb __supervise
+// <data_dir>/jobs/...`; their containers die with them: PR_SET_PDEATHSIG) and
+// every process with env `env_marker` (if not empty). Returns how many.
 int KillJobs(const std::string& data_dir, const std::string& env_marker);
 
 // /proc/<pid>/status field in kB (VmRSS, RssAnon, RssFile, ...); -1 if absent.
 long ProcStatusKb(pid_t pid, const std::string& field);
 // utime + stime of /proc/<pid>/stat in clock ticks; -1 on error.
 long long ProcCpuTicks(pid_t pid);
+// CPU time of process `pid` (all threads) in seconds, nanosecond resolution
+// (clock_getcpuclockid); -1 on error.
+double ProcCpuSeconds(pid_t pid);
+// Pss of /proc/<pid>/smaps_rollup in kB (shared pages divided by sharers).
+long ProcPssKb(pid_t pid);
 
 // A child `ebb up -f MANIFESTS --images IMAGES --data-dir DIR/data --listen
 // 127.0.0.1:PORT --store DIR/results`, its stderr in DIR/ebb-up.log.

@@ -1,31 +1,36 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# The whole main job on this machine, from nothing: installs what is missing,
-# builds ebb, starts a private RabbitMQ on loopback, runs the seed's KEDA
-# ScaledJob (examples/stable-diffusion) with `ebb up`, submits prompts, and shows
-# jobs scaling up to maxReplicaCount (4) and back to 0 as images arrive.
-#   scripts/demo.sh            # run, then stop everything
-#   scripts/demo.sh --keep     # leave ebb up and the broker running afterwards
+# ebb's main job on this machine, from nothing: installs what is missing, builds
+# ebb, starts `ebb up` (the single-node product: embedded queue, local jobs, web
+# UI), submits prompts, shows jobs scaling up to 4 and back to 0 as images arrive,
+# and leaves the web UI running until Ctrl-C.
+#   scripts/demo.sh              # single node, web UI; Ctrl-C to stop
+#   scripts/demo.sh --exit       # stop once the prompts are done
+#   scripts/demo.sh --rabbitmq   # the seed's KEDA ScaledJob on a private RabbitMQ
 #   PROMPTS=12 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-keep=0
-[ "${1:-}" = "--keep" ] && keep=1
+mode=single
+stay=1
+for arg in "$@"; do
+  case "$arg" in
+    --exit) stay=0 ;;
+    --rabbitmq) mode=rabbitmq ;;
+    --keep) stay=1 ;;
+    -h|--help) sed -n '3,12p' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -t 0 ] || stay=0  # no terminal to press Ctrl-C in: stop when done
 prompts=${PROMPTS:-8}
 demo=${EBB_DEMO_DIR:-/tmp/ebb-demo}
 
-say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
-
-say "installing what is missing and building (first run: a few minutes)"
-scripts/build.sh >"${TMPDIR:-/tmp}/ebb-demo-build.log" 2>&1 || {
-  echo "build failed; see ${TMPDIR:-/tmp}/ebb-demo-build.log" >&2
-  exit 1
-}
-ebb=$PWD/build/src/cli/ebb
-
-rm -rf "$demo"
-mkdir -p "$demo"
+if [ -t 1 ]; then
+  say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
+else
+  say() { printf 'demo: %s\n' "$*"; }
+fi
 port_free() { ! (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 free_port() {
   local p
@@ -35,42 +40,63 @@ free_port() {
   done
 }
 
-# The seed's Secret points at amqp://guest:guest@127.0.0.1:5672/. Use that port
-# when it is free, so the seed's manifests run unedited; else a free port and a
-# copy of the manifests whose Secret points there.
-manifests=examples/stable-diffusion
-if port_free 5672; then
-  amqp_port=5672
-else
-  amqp_port=$(free_port)
-  mkdir -p "$demo/manifests"
-  sed "s#amqp://guest:guest@127.0.0.1:5672/#amqp://guest:guest@127.0.0.1:$amqp_port/#" \
-    examples/stable-diffusion/manifests.yaml >"$demo/manifests/manifests.yaml"
-  cp examples/stable-diffusion/ebb-local.yaml "$demo/manifests/"
-  manifests=$demo/manifests
-  say "port 5672 is taken; using $amqp_port (manifests copied to $manifests)"
+say "installing what is missing and building (first run: several minutes)"
+build_log=${TMPDIR:-/tmp}/ebb-demo-build.log
+scripts/build.sh >"$build_log" 2>&1 || { echo "build failed; see $build_log" >&2; exit 1; }
+ebb=$PWD/build/src/cli/ebb
+
+# A demo left running (an earlier run, or one still open in another terminal) is
+# stopped first: its ebb up, then its broker.
+if [ -f "$demo/ebb.pid" ] && kill -0 "$(cat "$demo/ebb.pid")" 2>/dev/null; then
+  say "stopping the earlier demo's ebb up (pid $(cat "$demo/ebb.pid"))"
+  kill -INT "$(cat "$demo/ebb.pid")" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$(cat "$demo/ebb.pid")" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$(cat "$demo/ebb.pid")" 2>/dev/null || true
 fi
+[ -d "$demo/rabbitmq" ] && scripts/rabbitmq.sh stop "$demo/rabbitmq" >/dev/null 2>&1 || true
+rm -rf "$demo"
+mkdir -p "$demo"
 api_port=8080
 port_free $api_port || api_port=$(free_port)
 export EBB_SERVER=http://127.0.0.1:$api_port EBB_DATA_DIR=$demo/data
 
 ebb_pid=""
 cleanup() {
-  [ $keep = 1 ] && return
   [ -n "$ebb_pid" ] && kill -INT "$ebb_pid" 2>/dev/null && wait "$ebb_pid" 2>/dev/null || true
-  scripts/rabbitmq.sh stop "$demo/rabbitmq" >/dev/null 2>&1 || true
+  [ "$mode" = rabbitmq ] && scripts/rabbitmq.sh stop "$demo/rabbitmq" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-say "starting a private RabbitMQ on 127.0.0.1:$amqp_port (data in $demo/rabbitmq)"
-scripts/rabbitmq.sh start "$demo/rabbitmq" "$amqp_port" >/dev/null
-
-say "validating the seed's manifests"
-"$ebb" validate -f "$manifests" | sed 's/^/    /'
-
-say "ebb up -f $manifests  (log: $demo/ebb-up.log)"
-"$ebb" up -f "$manifests" --listen 127.0.0.1:$api_port >"$demo/ebb-up.log" 2>&1 &
+up_args=(up --listen 127.0.0.1:$api_port)
+if [ "$mode" = rabbitmq ]; then
+  # The seed's Secret points at amqp://guest:guest@127.0.0.1:5672/. Use that port
+  # when it is free, so the seed's manifests run unedited; else a free port and a
+  # copy of the manifests whose Secret points there.
+  manifests=examples/stable-diffusion
+  if port_free 5672; then
+    amqp_port=5672
+  else
+    amqp_port=$(free_port)
+    mkdir -p "$demo/manifests"
+    sed "s#amqp://guest:guest@127.0.0.1:5672/#amqp://guest:guest@127.0.0.1:$amqp_port/#" \
+      examples/stable-diffusion/manifests.yaml >"$demo/manifests/manifests.yaml"
+    cp examples/stable-diffusion/ebb-local.yaml "$demo/manifests/"
+    manifests=$demo/manifests
+    say "port 5672 is taken; using $amqp_port (manifests copied to $manifests)"
+  fi
+  say "starting a private RabbitMQ on 127.0.0.1:$amqp_port (data in $demo/rabbitmq)"
+  scripts/rabbitmq.sh start "$demo/rabbitmq" "$amqp_port" >/dev/null
+  say "validating the seed's manifests"
+  "$ebb" validate -f "$manifests" | sed 's/^/    /'
+  up_args+=(-f "$manifests")
+  say "ebb up -f $manifests  (log: $demo/ebb-up.log)"
+else
+  up_args+=(--max-jobs 4)
+  say "ebb up  (single node: embedded queue, up to 4 jobs; log: $demo/ebb-up.log)"
+fi
+"$ebb" "${up_args[@]}" >"$demo/ebb-up.log" 2>&1 &
 ebb_pid=$!
+echo "$ebb_pid" >"$demo/ebb.pid"
 for _ in $(seq 1 100); do
   curl -fsS "$EBB_SERVER/healthz" >/dev/null 2>&1 && break
   sleep 0.1
@@ -94,19 +120,24 @@ while :; do
   [ "$jobs" -gt "$peak" ] && peak=$jobs
   ms=$((($(date +%s%N) - start) / 1000000))
   t=$(printf '%3d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
-  # ebb status columns: SCALEDJOB STRATEGY QUEUE RUNNING PENDING MAX TIME DECISION...
+  # ebb status columns: SCALEDJOB STRATEGY QUEUE JOBS PENDING MAX AGO DECISION...
   last=$("$ebb" status 2>/dev/null | awk 'NR==2 {
-    printf "queue %s, running %s, pending %s | last decision:", $3, $4, $5
+    printf "pending %s | queue %s %s ago:", $5, $3, $7
     for (i = 8; i <= NF; i++) printf " %s", $i }')
-  printf '  t=%ss  results %d/%d  %s\n' "$t" "$done_n" "$prompts" "$(echo "$last" | cut -c1-120)"
+  printf '  t=%ss  jobs alive %d  results %d/%d  %s\n' "$t" "$jobs" "$done_n" "$prompts" \
+    "$(echo "$last" | cut -c1-110)"
   if [ "$done_n" -ge "$prompts" ] && [ "$jobs" -eq 0 ]; then break; fi
   sleep 1
 done
-say "$done_n/$prompts requests done; peak $peak jobs at once (maxReplicaCount 4); now 0 jobs"
+say "$done_n/$prompts requests done; peak $peak jobs at once (max 4); now 0 jobs"
 say "results in $results:"
-ls -1 "$results" | head -n 6 | sed 's/^/    /'
-[ "$(ls "$results" | wc -l)" -gt 6 ] && echo "    ..."
-if [ $keep = 1 ]; then
-  say "left running: ebb up (pid $ebb_pid, $EBB_SERVER) and RabbitMQ on :$amqp_port"
-  say "try: EBB_SERVER=$EBB_SERVER EBB_DATA_DIR=$EBB_DATA_DIR $ebb submit \"a cat\""
+ls -1 "$results" | head -n 4 | sed 's/^/    /'
+echo "    ..."
+if [ $stay = 1 ]; then
+  say "ebb is still running. Open the web UI in a browser:"
+  echo "    $EBB_SERVER/login?token=$(cat "$EBB_DATA_DIR/token")"
+  say "other terminals: export EBB_SERVER=$EBB_SERVER EBB_DATA_DIR=$EBB_DATA_DIR; $ebb status"
+  say "press Ctrl-C to stop"
+  wait "$ebb_pid" || true
+  ebb_pid=""
 fi

@@ -29,3 +29,24 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+# The web UI's browser test (tests/browser): Debian's Chromium, Node.js with npm,
+# and playwright-core from package-lock.json. playwright-core downloads no browser;
+# never run `npx playwright install` (the test uses /usr/bin/chromium). Node is
+# checked by command, not package: machines may carry another vendor's nodejs.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]} (browser test)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
+  echo "setup: npm ci (playwright-core for the browser test)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi

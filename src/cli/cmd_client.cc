@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/wiring.h"
@@ -12,7 +14,8 @@
 namespace ebb::cli {
 namespace {
 
-// The token from the data directory, or "" (an `ebb up --public-reads` needs none).
+// The token from the data directory, or "" (an `ebb up --public-reads` needs
+// none).
 std::string TokenOf(const ServerOptions& s) {
   auto t = ApiToken(s.data_dir, false);
   return t.ok() ? *t : "";
@@ -51,25 +54,37 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
     std::cout << j->dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << absl::StrFormat("%-24s %-9s %6s %8s %8s %4s  %s\n", "SCALEDJOB",
-                               "STRATEGY", "QUEUE", "RUNNING", "PENDING", "MAX",
-                               "LAST DECISION");
+  // JOBS and PENDING are live; QUEUE is what the last poll read, AGO its age.
+  std::cout << absl::StrFormat("%-24s %-9s %6s %5s %8s %4s %6s  %s\n",
+                               "SCALEDJOB", "STRATEGY", "QUEUE", "JOBS",
+                               "PENDING", "MAX", "AGO", "LAST DECISION");
+  const absl::Time now = absl::Now();
   for (const auto& sj : (*j)["scaledJobs"]) {
     const auto& last = sj["last"];
-    std::string queue = "-", running = "-", pending = "-",
-                decision = "(no poll yet)";
+    std::string queue = "-", ago = "-", decision = "(no poll yet)";
+    std::string jobs = "-", pending = "-";
+    if (sj.contains("jobs")) {
+      jobs = Str(sj["jobs"], "unfinished");
+      pending = Str(sj["jobs"], "pending");
+    }
     if (!last.is_null()) {
       queue = Str(last, "queueLength");
-      running = Str(last, "runningJobs");
-      pending = Str(last, "pendingJobs");
-      decision = absl::StrCat(Str(last, "time"), " ", Str(last, "reason"));
-      if (last.contains("error"))
+      decision = Str(last, "reason");
+      absl::Time t;
+      std::string err;
+      if (absl::ParseTime("%Y-%m-%dT%H:%M:%E*SZ", Str(last, "time"), &t,
+                          &err)) {
+        ago = absl::StrCat(static_cast<int64_t>(absl::ToDoubleSeconds(now - t)),
+                           "s");
+      }
+      if (last.contains("error")) {
         decision += " [" + last["error"].get<std::string>() + "]";
+      }
     }
     if (sj["paused"].get<bool>()) decision = "paused; " + decision;
-    std::cout << absl::StrFormat("%-24s %-9s %6s %8s %8s %4s  %s\n",
+    std::cout << absl::StrFormat("%-24s %-9s %6s %5s %8s %4s %6s  %s\n",
                                  Str(sj, "name"), Str(sj, "strategy"), queue,
-                                 running, pending, Str(sj, "maxReplicaCount"),
+                                 jobs, pending, Str(sj, "maxReplicaCount"), ago,
                                  decision);
   }
   return kExitOk;

@@ -3,7 +3,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/wiring.h"
 #include "common/secrets.h"
@@ -53,9 +55,50 @@ int Fail(const absl::Status& s) {
   return absl::IsInvalidArgument(s) ? kExitUsage : kExitFailure;
 }
 
+// Through a running `ebb up` (its work queue, embedded or RabbitMQ), for when
+// neither manifests nor a broker URL were given.
+absl::StatusOr<nlohmann::json> ApiDeadLetters(const DlqOptions& o) {
+  auto token = ApiToken(o.server.data_dir, false);
+  auto res =
+      ApiGet(o.server.server, "/api/v1/dead-letters", token.ok() ? *token : "");
+  if (!res.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        res.status().message(),
+        "; or give -f MANIFESTS or --amqp-url to read the broker"));
+  }
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200 || j.is_discarded()) {
+    return absl::UnavailableError(
+        absl::StrCat("dead letters: HTTP ", res->status, ": ", res->body));
+  }
+  return j;
+}
+
+bool UseApi(const DlqOptions& o) {
+  return o.files.empty() && o.amqp_url.empty();
+}
+
 }  // namespace
 
 int RunDlqList(const DlqOptions& o) {
+  if (UseApi(o)) {
+    auto j = ApiDeadLetters(o);
+    if (!j.ok()) return Fail(j.status());
+    if (o.output == "json") {
+      std::cout << j->dump(2) << "\n";
+      return kExitOk;
+    }
+    std::cout << absl::StrFormat("%-38s %-8s %-12s %s\n", "ID", "ATTEMPT",
+                                 "QUEUE", "REASON");
+    for (const auto& e : (*j)["deadLetters"]) {
+      std::string id = e.value("id", "");
+      std::cout << absl::StrFormat(
+          "%-38s %-8d %-12s %s\n", id.empty() ? "(no id)" : id,
+          e.value("attempt", 0), e.value("queue", ""), e.value("reason", ""));
+    }
+    std::cout << (*j)["deadLetters"].size() << " dead letter(s)\n";
+    return kExitOk;
+  }
   auto t = Open(o);
   if (!t.ok()) return Fail(t.status());
   auto entries = queue::ListDeadLetters(*t->mq, t->dead_queue, 1000);
@@ -93,6 +136,36 @@ int RunDlqList(const DlqOptions& o) {
 }
 
 int RunDlqReplay(const DlqOptions& o) {
+  if (UseApi(o)) {
+    std::vector<std::string> ids = o.ids;
+    if (ids.empty()) {
+      auto j = ApiDeadLetters(o);
+      if (!j.ok()) return Fail(j.status());
+      for (const auto& e : (*j)["deadLetters"]) {
+        if (!e.value("id", "").empty()) ids.push_back(e["id"]);
+      }
+    }
+    auto token = ApiToken(o.server.data_dir, false);
+    int replayed = 0, missing = 0;
+    for (const auto& id : ids) {
+      auto res =
+          ApiPost(o.server.server, "/api/v1/dead-letters/" + id + "/replay",
+                  "{}", token.ok() ? *token : "");
+      if (!res.ok()) return Fail(res.status());
+      if (res->status == 404) {
+        ++missing;
+        std::cerr << "warning: no dead letter with id " << id << "\n";
+      } else if (res->status != 200) {
+        std::cerr << "error: replay " << id << ": HTTP " << res->status << ": "
+                  << res->body << "\n";
+        return kExitFailure;
+      } else {
+        ++replayed;
+      }
+    }
+    std::cout << "replayed " << replayed << " dead letter(s)\n";
+    return missing ? kExitFailure : kExitOk;
+  }
   auto t = Open(o);
   if (!t.ok()) return Fail(t.status());
   auto n = queue::ReplayDeadLetters(*t->mq, t->dead_queue, o.ids);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ebb submit`: through a running `ebb up` (its loop wakes at once), else
 // direct.
+#include <cmath>
 #include <iostream>
 
 #include "cli/api_client.h"
@@ -21,7 +22,14 @@ nlohmann::json SubmitBody(const SubmitOptions& o) {
   if (o.steps) body["steps"] = *o.steps;
   if (o.width) body["width"] = *o.width;
   if (o.height) body["height"] = *o.height;
-  if (o.guidance_scale) body["guidance_scale"] = *o.guidance_scale;
+  // JSON has no NaN/Inf (they would turn into null): pass them as text so the
+  // validation rejects them by name.
+  if (o.guidance_scale) {
+    body["guidance_scale"] =
+        std::isfinite(*o.guidance_scale)
+            ? nlohmann::json(*o.guidance_scale)
+            : nlohmann::json(std::to_string(*o.guidance_scale));
+  }
   if (!o.scaled_job.empty()) body["scaledjob"] = o.scaled_job;
   return body;
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ebb up`: controller + local executor + API for the ScaledJobs in the
-// manifests.
+// `ebb up`: controller + local executor + embedded queue + API and web UI.
+// Without -f it runs the single-node product (cli/single_node.h).
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -10,18 +13,25 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cli/commands.h"
+#include "cli/single_node.h"
 #include "cli/submitter.h"
+#include "cli/up_events.h"
 #include "cli/wiring.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "controller/controller.h"
 #include "executors/local/local_executor.h"
 #include "http/api_server.h"
+#include "http/events.h"
+#include "http/job_watcher.h"
+#include "queue/embedded/embedded_queue.h"
+#include "storage/object_store.h"
 
 namespace ebb::cli {
 namespace {
 
-// The image mapping: --images, else ebb-local.yaml beside the first manifest.
+// The image mapping: --images, else ebb-local.yaml beside the first manifest;
+// in single-node mode the built-in worker mapping is added.
 absl::StatusOr<executors::local::ImageMap> LoadImageMap(const UpOptions& o) {
   std::string path = o.images;
   if (path.empty() && !o.files.empty()) {
@@ -32,41 +42,115 @@ absl::StatusOr<executors::local::ImageMap> LoadImageMap(const UpOptions& o) {
                      spec::kLocalConfigFile;
     if (std::filesystem::exists(candidate)) path = candidate.string();
   }
-  if (path.empty()) return executors::local::ImageMap();
-  auto map = executors::local::ImageMap::Load(path);
-  if (map.ok()) EBB_LOG_INFO("image mapping for local runs: {}", path);
+  executors::local::ImageMap map;
+  if (!path.empty()) {
+    auto loaded = executors::local::ImageMap::Load(path);
+    if (!loaded.ok()) return loaded.status();
+    EBB_LOG_INFO("image mapping for local runs: {}", path);
+    map = std::move(loaded).value();
+  }
+  if (o.files.empty()) map.Add(SingleNodeWorkerMapping());
   return map;
 }
 
-// Loads, checks and stamps generations. Prints diagnostics; nullptr on errors.
-std::shared_ptr<spec::Manifests> LoadForUp(
-    const UpOptions& o, const scalers::ScalerRegistry& registry) {
-  auto loaded = LoadAndCheck(o.files, registry);
-  if (!loaded.ok()) {
-    EBB_LOG_ERROR("{}", std::string(loaded.status().message()));
-    return nullptr;
-  }
-  for (const auto& d : loaded->diagnostics) {
+void LogDiagnostics(const spec::LoadResult& loaded) {
+  for (const auto& d : loaded.diagnostics) {
     if (d.severity == spec::Diagnostic::Severity::kError) {
-      EBB_LOG_ERROR("{}", d.ToString());
+      EBB_LOG_ERROR("{}: {}", d.location.ToString(), d.message);
     } else {
-      EBB_LOG_WARN("{}", d.ToString());
+      EBB_LOG_WARN("{}: {}", d.location.ToString(), d.message);
     }
   }
-  if (loaded->HasErrors()) return nullptr;
+}
+
+// Loads (or, without -f, generates), checks and stamps generations. Logs
+// diagnostics; nullptr on errors.
+std::shared_ptr<spec::Manifests> LoadForUp(
+    const UpOptions& o, const scalers::ScalerRegistry& registry) {
+  spec::LoadResult loaded;
+  if (o.files.empty()) {
+    const int gpus = CountGpus();
+    const int max_jobs =
+        o.max_jobs > 0 ? o.max_jobs : (gpus > 0 ? gpus : kCpuDefaultMaxJobs);
+    EBB_LOG_INFO(
+        "single-node mode: ScaledJob ebb-worker on the embedded queue, at most "
+        "{} "
+        "job(s) ({})",
+        max_jobs,
+        o.max_jobs > 0 ? "--max-jobs"
+        : gpus > 0     ? absl::StrCat(gpus, " GPU(s) found")
+                       : "no GPU found: CPU default");
+    spec::ParseManifests(SingleNodeManifest(max_jobs),
+                         "(built-in single-node ScaledJob)", &loaded);
+    for (auto& job : loaded.manifests.scaled_jobs)
+      spec::NormalizeScaledJob(&job);
+    spec::ValidateManifests(&loaded);
+  } else {
+    auto result = LoadAndCheck(o.files, registry);
+    if (!result.ok()) {
+      EBB_LOG_ERROR("{}", std::string(result.status().message()));
+      return nullptr;
+    }
+    loaded = std::move(result).value();
+  }
+  LogDiagnostics(loaded);
+  if (loaded.HasErrors()) return nullptr;
   auto manifests =
-      std::make_shared<spec::Manifests>(std::move(loaded->manifests));
+      std::make_shared<spec::Manifests>(std::move(loaded.manifests));
   for (auto& job : manifests->scaled_jobs) {
     job.generation = controller::TrackGeneration(o.data_dir, job);
   }
   return manifests;
 }
 
-// Waits for the first signal of `set`.
-int WaitSignal(const sigset_t& set) {
-  int sig = 0;
-  sigwait(&set, &sig);
-  return sig;
+// The web UI's files: --web-root, else web/ of the source tree the binary was
+// built in (build/src/cli/ebb -> web/), else <prefix>/share/ebb/web. "" if
+// none.
+std::string FindWebRoot(const UpOptions& o) {
+  if (!o.web_root.empty()) return o.web_root;
+  std::filesystem::path bin =
+      std::filesystem::path(o.self_binary).parent_path();
+  for (auto candidate : {bin / "../../../web", bin / "../share/ebb/web"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(candidate / "index.html", ec)) {
+      return std::filesystem::weakly_canonical(candidate, ec).string();
+    }
+  }
+  return "";
+}
+
+// One `ebb up` per data directory: two would both create jobs for the same
+// ScaledJobs. The lock (flock, released when the process dies, not inherited by
+// jobs) holds the owner's pid for the error message.
+absl::Status LockDataDir(const std::string& data_dir) {
+  const std::string path = data_dir + "/ebb-up.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::InternalError(absl::StrCat("cannot open ", path));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {0};
+    ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+    ::close(fd);
+    return absl::FailedPreconditionError(
+        absl::StrCat("another ebb up (pid ",
+                     n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?",
+                     ") is using the data directory ", data_dir,
+                     "; stop it, or give this one another --data-dir"));
+  }
+  const std::string pid = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    EBB_LOG_WARN("cannot write the pid to {}", path);
+  }
+  return absl::OkStatus();  // fd stays open for the life of the process
+}
+
+// ebb-supervise beside this binary (small: cheap to start per job), else
+// `ebb __supervise`.
+std::vector<std::string> SupervisorArgv(const std::string& self) {
+  const std::filesystem::path small =
+      std::filesystem::path(self).parent_path() / "ebb-supervise";
+  std::error_code ec;
+  if (std::filesystem::exists(small, ec)) return {small.string()};
+  return {self, "__supervise"};
 }
 
 // After the controller stopped: wait until no job is unfinished, or a second
@@ -108,7 +192,21 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_ERROR("data directory: {}", s.ToString());
     return kExitFailure;
   }
+  if (absl::Status s = LockDataDir(o.data_dir); !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitFailure;
+  }
   if (o.store.empty()) o.store = o.data_dir + "/results";
+  http::ApiServerOptions api;
+  std::pair<std::string, std::string> hp =
+      absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
+  api.host = hp.first.empty() ? "127.0.0.1" : hp.first;
+  api.port = std::atoi(hp.second.c_str());
+  if (api.port <= 0 || api.port > 65535) {
+    EBB_LOG_ERROR("--listen {}: expected HOST:PORT with a port from 1 to 65535",
+                  o.listen);
+    return kExitUsage;
+  }
 
   // Signals are taken synchronously by this thread; block them before any
   // thread starts so that none of ours receives them.
@@ -116,11 +214,22 @@ int RunUp(const UpOptions& in) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // A shell starts background jobs with SIGINT ignored; an ignored signal is
+  // discarded even while blocked, so restore the defaults before sigwait.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  queue::embedded::EmbeddedQueueOptions qopts;
+  qopts.path = o.data_dir + "/queue.db";
+  auto embedded = queue::embedded::EmbeddedQueue::Open(qopts);
+  if (!embedded.ok()) {
+    EBB_LOG_ERROR("embedded queue: {}",
+                  std::string(embedded.status().message()));
+    return kExitFailure;
+  }
   scalers::ScalerRegistry registry;
-  RegisterBuiltinScalers(&registry);
+  RegisterBuiltinScalers(&registry, embedded->get());
   auto manifests = LoadForUp(o, registry);
   if (!manifests) return kExitFailure;
   if (manifests->scaled_jobs.empty()) {
@@ -137,56 +246,100 @@ int RunUp(const UpOptions& in) {
   exec_options.data_dir = o.data_dir;
   exec_options.image_map = *images;
   exec_options.ebb_binary = o.self_binary;
-  exec_options.supervisor_argv = {o.self_binary, "__supervise"};
+  exec_options.supervisor_argv = SupervisorArgv(o.self_binary);
   auto executor = executors::local::LocalExecutor::Create(exec_options);
   if (!executor.ok()) {
     EBB_LOG_ERROR("local executor: {}",
                   std::string(executor.status().message()));
     return kExitFailure;
   }
+  auto store = storage::OpenObjectStore(o.store);
+  if (!store.ok()) {
+    EBB_LOG_ERROR("object store: {}", std::string(store.status().message()));
+    return kExitFailure;
+  }
+  const bool first_start = !std::filesystem::exists(o.data_dir + "/token");
+  auto token = ApiToken(o.data_dir, true);
+  if (!token.ok()) {
+    EBB_LOG_ERROR("API token: {}", token.status().ToString());
+    return kExitFailure;
+  }
 
   metrics::Registry metrics;
+  http::EventHub hub;
   controller::ControllerOptions copts;
-  copts.loop.extra_env["EBB_STORE"] = o.store;
+  const std::string api_url = absl::StrCat("http://", api.host, ":", api.port);
+  copts.loop.extra_env = {{"EBB_STORE", o.store},
+                          {"EBB_QUEUE_URL", api_url},
+                          {"EBB_TOKEN", *token}};
+  for (const std::string& kv : o.worker_env) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      EBB_LOG_ERROR("--worker-env {}: expected KEY=VALUE", kv);
+      return kExitUsage;
+    }
+    copts.loop.extra_env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  copts.on_poll = [&hub](const std::string& name,
+                         const controller::PollRecord& r) {
+    PublishDecision(hub, name, r);
+  };
   auto ctl = controller::Controller::Create(manifests, registry, **executor,
                                             metrics, copts);
   if (!ctl.ok()) {
     EBB_LOG_ERROR("{}", std::string(ctl.status().message()));
     return kExitFailure;
   }
+  (*embedded)->SetListener(
+      QueueEventForwarder(hub, **ctl, **embedded, **store));
 
-  auto token = ApiToken(o.data_dir, true);
-  if (!token.ok()) {
-    EBB_LOG_ERROR("API token: {}", token.status().ToString());
-    return kExitFailure;
-  }
-  http::ApiServerOptions api;
-  std::pair<std::string, std::string> hp = absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
-  api.host = hp.first.empty() ? "127.0.0.1" : hp.first;
-  api.port = hp.second.empty() ? 8080 : std::stoi(hp.second);
-  Submitter submitter(**ctl);
+  Submitter submitter(**ctl, embedded->get());
   http::ApiContext ctx;
   ctx.controller = ctl->get();
   ctx.executor = executor->get();
   ctx.metrics = &metrics;
+  ctx.store = store->get();
+  ctx.embedded_queue = embedded->get();
+  ctx.events = &hub;
   ctx.submit = [&](const nlohmann::json& b) { return submitter.Submit(b); };
+  ctx.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
+  if (auto target = ResolveBrokerTarget(*manifests, ""); target.ok()) {
+    ctx.work_queue = target->queue;
+  }
   ctx.token = *token;
   ctx.public_reads = o.public_reads;
+  ctx.web_root = FindWebRoot(o);
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
     return kExitFailure;
   }
+  http::JobWatcher watcher(**executor, hub);
+  // A finished job frees a slot: poll its ScaledJob now rather than at the next
+  // interval (ebb's wake-up; KEDA waits for pollingInterval).
+  watcher.OnFinished(
+      [&ctl](const executors::Job& job) { (*ctl)->Wake(job.scaled_job); });
+  watcher.Start();
   (*ctl)->Start();
-  EBB_LOG_INFO(
-      "ebb up: {} ScaledJob(s), data in {}, results in {}, API http://{}:{} "
-      "(token in {}/token)",
-      manifests->scaled_jobs.size(), o.data_dir, o.store, api.host,
-      server.port(), o.data_dir);
+  EBB_LOG_INFO("ebb up: {} ScaledJob(s); data in {}; results in {}",
+               manifests->scaled_jobs.size(), o.data_dir, o.store);
+  if (first_start) {
+    // The token is printed once, at first start; afterwards it is in the file.
+    std::cerr << "\n  Open the web UI: " << api_url << "/login?token=" << *token
+              << "\n\n";
+  } else {
+    std::cerr << "\n  Web UI: " << api_url << "/login?token=$(cat "
+              << o.data_dir << "/token)\n\n";
+  }
 
   while (true) {
-    int sig = WaitSignal(set);
+    int sig = 0;
+    sigwait(&set, &sig);
     if (sig == SIGHUP) {
+      if (o.files.empty()) {
+        EBB_LOG_INFO("SIGHUP: single-node mode has no manifests to reload");
+        continue;
+      }
       EBB_LOG_INFO("SIGHUP: reloading {}", absl::StrJoin(o.files, ", "));
       auto fresh = LoadForUp(o, registry);
       if (!fresh) {
@@ -205,6 +358,8 @@ int RunUp(const UpOptions& in) {
   }
   (*ctl)->Stop();
   if (o.drain_wait) Drain(**executor, set);
+  watcher.Stop();
+  hub.Close();
   server.Stop();
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/wiring.h"
 
@@ -15,6 +16,14 @@ int RunValidate(const ValidateOptions& o) {
   if (!result.ok()) {
     std::cerr << "error: " << result.status().message() << "\n";
     return kExitFailure;
+  }
+  if (result->manifests.scaled_jobs.empty()) {
+    // Nothing to scale is never what the user meant (a `kind` typo, a wrong
+    // path).
+    spec::SourceLocation where;
+    where.file = absl::StrJoin(o.files, ", ");
+    result->diagnostics.push_back(spec::Diagnostic{
+        spec::Diagnostic::Severity::kError, where, "no ScaledJob found"});
   }
   int errors = 0, warnings = 0;
   for (const auto& d : result->diagnostics) {

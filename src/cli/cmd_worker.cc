@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/secrets.h"
 #include "inference/sim/sim_text_to_image.h"
+#include "queue/http/http_message_queue.h"
 #include "storage/object_store.h"
 #include "worker/worker.h"
 
@@ -36,8 +37,9 @@ absl::StatusOr<std::unique_ptr<queue::MessageQueue>> ConnectWithBackoff(
 }  // namespace
 
 int RunWorker(const WorkerCliOptions& o) {
-  if (o.amqp_url.empty()) {
-    EBB_LOG_ERROR("no broker: set AMQP_URL or --amqp-url");
+  if (o.amqp_url.empty() && o.queue_url.empty()) {
+    EBB_LOG_ERROR(
+        "no queue: set EBB_QUEUE_URL (an `ebb up`) or AMQP_URL (RabbitMQ)");
     return kExitUsage;
   }
   // SIGTERM/SIGINT: stop taking new requests; a request in progress finishes
@@ -46,6 +48,9 @@ int RunWorker(const WorkerCliOptions& o) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  // A shell starts background jobs with SIGINT ignored; an ignored signal is
+  // discarded even while blocked, so restore the defaults before sigwait.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
   sigaddset(&set, SIGUSR1);  // internal: wakes the signal thread at exit
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
@@ -81,7 +86,21 @@ int RunWorker(const WorkerCliOptions& o) {
     EBB_LOG_ERROR("model: {}", std::string(model.status().message()));
     return kExitFailure;
   }
-  auto mq = ConnectWithBackoff(o.amqp_url);
+  absl::StatusOr<std::unique_ptr<queue::MessageQueue>> mq =
+      absl::UnknownError("");
+  if (!o.queue_url.empty()) {
+    queue::HttpQueueOptions hopts;
+    hopts.base_url = o.queue_url;
+    hopts.token = o.token;
+    auto h = queue::HttpMessageQueue::Create(hopts);
+    if (h.ok()) {
+      mq = std::unique_ptr<queue::MessageQueue>(std::move(h).value());
+    } else {
+      mq = h.status();
+    }
+  } else {
+    mq = ConnectWithBackoff(o.amqp_url);
+  }
   if (!mq.ok()) {
     EBB_LOG_ERROR("{}", MaskUrlCredentials(std::string(mq.status().message())));
     return kExitFailure;

@@ -49,9 +49,12 @@ struct UpOptions {
   std::string listen = "127.0.0.1:8080";
   std::string store;   // object store for workers; default <data_dir>/results
   std::string images;  // ebb-local.yaml image mapping; default beside manifests
-  std::string self_binary;  // this ebb binary, for {ebb} and __supervise
-  bool drain_wait = true;   // on SIGINT/SIGTERM wait for running jobs
+  std::string self_binary;    // this ebb binary, for {ebb} and __supervise
+  bool drain_wait = true;     // on SIGINT/SIGTERM wait for running jobs
   bool public_reads = false;  // API reads without the token
+  int max_jobs = 0;           // single-node maxReplicaCount; 0 = GPUs, else 4
+  std::string web_root;       // UI files; default: found beside the binary
+  std::vector<std::string> worker_env;  // KEY=VALUE added to every job's env
 };
 int RunUp(const UpOptions& o);
 
@@ -79,7 +82,10 @@ struct SubmitOptions {
 int RunSubmit(const SubmitOptions& o);
 
 struct WorkerCliOptions {
-  std::string amqp_url;  // --amqp-url / AMQP_URL
+  std::string
+      queue_url;  // --queue-url / EBB_QUEUE_URL: an `ebb up`'s embedded queue
+  std::string token;     // EBB_TOKEN: that `ebb up`'s API token
+  std::string amqp_url;  // --amqp-url / AMQP_URL (when no queue URL)
   std::string queue;     // --queue / Q_NAME, default tasks
   std::string dead_letter_queue;
   std::string store;          // --store / EBB_STORE
@@ -90,6 +96,7 @@ struct WorkerCliOptions {
 int RunWorker(const WorkerCliOptions& o);
 
 struct DlqOptions {
+  ServerOptions server;  // used when neither files nor amqp_url is given
   std::vector<std::string> files;
   std::string amqp_url;
   std::string queue = "tasks";

@@ -88,13 +88,17 @@ int main(int argc, char** argv) {
   UpOptions up;
   up.data_dir = server.data_dir;
   auto* c_up = app.add_subcommand("up",
-                                  "Run the controller for the ScaledJobs in "
-                                  "the manifests, with the local executor\n"
-                                  "and the status API. SIGHUP reloads the "
-                                  "manifests; Ctrl-C drains and exits.");
+                                  "Run ebb: the controller, the local "
+                                  "executor, the embedded queue, the API and\n"
+                                  "the web UI. Without -f: the single-node "
+                                  "product (one ScaledJob of `ebb worker`\n"
+                                  "jobs on the embedded queue). With -f: the "
+                                  "ScaledJobs of those KEDA manifests.\n"
+                                  "SIGHUP reloads the manifests; Ctrl-C stops "
+                                  "creating jobs, waits for running\n"
+                                  "ones, and exits.");
   c_up->add_option("-f,--filename", up.files,
-                   "manifest file or directory (repeatable)")
-      ->required();
+                   "KEDA manifest file or directory (repeatable)");
   c_up->add_option("--data-dir", up.data_dir,
                    "state, job dirs, token (env EBB_DATA_DIR)")
       ->capture_default_str();
@@ -105,8 +109,18 @@ int main(int argc, char** argv) {
   c_up->add_option("--images", up.images,
                    "image mapping for local runs (default: ebb-local.yaml "
                    "beside the manifests)");
-  c_up->add_flag("--public-reads", up.public_reads,
-                 "serve API reads (GET) without the token (writes always need it)");
+  c_up->add_option(
+      "--max-jobs", up.max_jobs,
+      "single-node mode: most jobs at once (default: one per GPU, else 4)");
+  c_up->add_option("--web-root", up.web_root,
+                   "directory of the web UI's files");
+  c_up->add_option(
+      "--worker-env", up.worker_env,
+      "KEY=VALUE added to every job's environment (repeatable), e.g. "
+      "EBB_SIM_INFERENCE_MS=500");
+  c_up->add_flag(
+      "--public-reads", up.public_reads,
+      "serve API reads (GET) without the token (writes always need it)");
   bool no_drain_wait = false;
   c_up->add_flag("--no-drain-wait", no_drain_wait,
                  "on Ctrl-C exit at once; running jobs go on and the next "
@@ -170,7 +184,13 @@ int main(int argc, char** argv) {
   // worker
   WorkerCliOptions worker;
   worker.amqp_url = EnvOr("AMQP_URL", "");
-  worker.queue = EnvOr("Q_NAME", "tasks");
+  // A job's own AMQP_URL (the seed's Secret) wins over the EBB_QUEUE_URL that
+  // `ebb up` gives every job.
+  if (worker.amqp_url.empty()) worker.queue_url = EnvOr("EBB_QUEUE_URL", "");
+  worker.token = EnvOr("EBB_TOKEN", "");
+  // Q_NAME (the reference demo's), else the queue of the trigger that started
+  // this job (set by `ebb up`), else "tasks".
+  worker.queue = EnvOr("Q_NAME", EnvOr("EBB_TRIGGER_QUEUE", "tasks"));
   worker.store = EnvOr("EBB_STORE", "results");
   worker.max_tasks = EnvOr("EXIT_AFTER_ONE_TASK", "1") == "1" ? 1 : 0;
   auto* c_worker = app.add_subcommand(
@@ -204,6 +224,7 @@ int main(int argc, char** argv) {
       "dlq", "Dead letters: requests that failed every attempt.");
   c_dlq->require_subcommand(1);
   auto add_dlq = [&](CLI::App* c) {
+    add_server(c);
     c->add_option("-f,--filename", dlq.files, "manifests naming the broker");
     c->add_option("--amqp-url", dlq.amqp_url, "broker URL (env AMQP_URL)");
     c->add_option("--queue", dlq.queue, "work queue")->capture_default_str();
@@ -251,10 +272,12 @@ int main(int argc, char** argv) {
   if (c_worker->parsed()) return RunWorker(worker);
   if (c_dlq_list->parsed()) {
     if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
+    dlq.server = server;
     return RunDlqList(dlq);
   }
   if (c_dlq_replay->parsed()) {
     if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
+    dlq.server = server;
     return RunDlqReplay(dlq);
   }
   if (c_supervise->parsed()) return RunSupervise(supervise_dir);

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/publish.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "worker/task.h"
 
 namespace ebb::cli {
 namespace {
@@ -31,7 +34,9 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
     return Field("prompt", "required, a string");
   }
   const std::string prompt = body["prompt"].get<std::string>();
-  if (prompt.empty()) return Field("prompt", "must not be empty");
+  if (prompt.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Field("prompt", "must not be empty or blank");
+  }
   if (prompt.size() > 2000) return Field("prompt", "at most 2000 bytes");
   for (auto [key, lo, hi] :
        std::vector<std::tuple<const char*, int64_t, int64_t>>{
@@ -50,7 +55,8 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
     }
   }
   if (body.contains("guidance_scale") && !body["guidance_scale"].is_null() &&
-      !body["guidance_scale"].is_number()) {
+      (!body["guidance_scale"].is_number() ||
+       !std::isfinite(body["guidance_scale"].get<double>()))) {
     return Field("guidance_scale", "must be a number");
   }
   for (const char* key : {"negative_prompt", "model"}) {
@@ -68,6 +74,11 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
   for (const char* key : {"negative_prompt", "seed", "steps", "width", "height",
                           "guidance_scale", "model"}) {
     if (body.contains(key) && !body[key].is_null()) base[key] = body[key];
+  }
+  // The worker's own rules decide, so nothing accepted here is dead-lettered
+  // later.
+  if (auto parsed = worker::ParseTask(base.dump()); !parsed.ok()) {
+    return absl::InvalidArgumentError(std::string(parsed.status().message()));
   }
   std::vector<nlohmann::json> tasks;
   for (int i = 0; i < repeat; ++i) {

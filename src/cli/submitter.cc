@@ -17,6 +17,20 @@ absl::StatusOr<std::vector<std::string>> Submitter::Submit(
   if (!target.ok())
     return absl::InvalidArgumentError(std::string(target.status().message()));
 
+  if (target->embedded()) {
+    if (embedded_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "this ebb up runs no embedded queue");
+    }
+    std::vector<std::string> ids;
+    absl::Status s = PublishTasks(*embedded_, target->queue, *tasks, &ids);
+    if (!ids.empty()) controller_.WakeQueue(target->queue);
+    if (!s.ok()) return s;
+    EBB_LOG_INFO("queued {} request(s) on {} for scaledjob {}", ids.size(),
+                 target->queue, target->scaled_job);
+    return ids;
+  }
+
   std::shared_ptr<Connection> conn;
   {
     std::lock_guard<std::mutex> lock(mu_);

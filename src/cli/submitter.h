@@ -26,10 +26,12 @@ namespace ebb::cli {
 
 class Submitter {
  public:
-  explicit Submitter(controller::Controller& controller)
-      : controller_(controller) {}
+  // `embedded` (may be null) receives requests for ScaledJobs with an ebb-queue
+  // trigger; it must be thread-safe and outlive the submitter.
+  Submitter(controller::Controller& controller, queue::MessageQueue* embedded)
+      : controller_(controller), embedded_(embedded) {}
   // Body as in publish.h, plus optional "scaledjob" (default: the first
-  // ScaledJob with a rabbitmq trigger). Returns the published ids.
+  // ScaledJob with a rabbitmq or ebb-queue trigger). Returns the published ids.
   absl::StatusOr<std::vector<std::string>> Submit(const nlohmann::json& body);
 
  private:
@@ -38,6 +40,7 @@ class Submitter {
     std::unique_ptr<queue::MessageQueue> mq;
   };
   controller::Controller& controller_;
+  queue::MessageQueue* embedded_;
   std::mutex mu_;  // guards connections_
   std::map<std::string, std::shared_ptr<Connection>>
       connections_;  // by AMQP URL

@@ -11,15 +11,46 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "queue/rabbitmq/rabbitmq_queue.h"
+#include "scalers/embedded/embedded_queue_scaler.h"
 #include "scalers/rabbitmq/rabbitmq_scaler.h"
 #include "scalers/validate_triggers.h"
 #include "spec/resolve.h"
 
 namespace ebb::cli {
 
-void RegisterBuiltinScalers(scalers::ScalerRegistry* registry) {
+void RegisterBuiltinScalers(scalers::ScalerRegistry* registry,
+                            queue::embedded::EmbeddedQueue* embedded) {
   registry->Register(scalers::NewRabbitMqScalerFactory());
+  registry->Register(scalers::NewEmbeddedQueueScalerFactory(embedded));
 }
+
+namespace {
+
+// A worker reads the queue named by Q_NAME when its env sets one; if that is
+// not the queue the trigger counts, jobs are started for messages they never
+// take.
+void WarnQueueMismatch(spec::LoadResult* result) {
+  for (const spec::ScaledJob& job : result->manifests.scaled_jobs) {
+    for (const spec::ScaleTrigger& t : job.triggers) {
+      auto q = t.metadata.find("queueName");
+      if (q == t.metadata.end()) continue;
+      for (const spec::Container& c : job.job_target_ref.template_.containers) {
+        for (const spec::EnvVar& e : c.env) {
+          if (e.name != "Q_NAME" || e.secret_key_ref || e.value == q->second)
+            continue;
+          result->diagnostics.push_back(spec::Diagnostic{
+              spec::Diagnostic::Severity::kWarning, e.location,
+              absl::StrCat(
+                  "container ", c.name, " sets Q_NAME=", e.value,
+                  " but its trigger counts queue ", q->second,
+                  ": jobs would start for messages their worker never takes")});
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<spec::LoadResult> LoadAndCheck(
     const std::vector<std::string>& paths,
@@ -27,6 +58,7 @@ absl::StatusOr<spec::LoadResult> LoadAndCheck(
   auto result = spec::LoadManifests(paths);
   if (!result.ok()) return result.status();
   scalers::ValidateTriggers(registry, &*result);
+  WarnQueueMismatch(&*result);
   return result;
 }
 
@@ -45,6 +77,11 @@ absl::StatusOr<BrokerTarget> ResolveBrokerTarget(
     if (!scaled_job.empty() && job.name != scaled_job) continue;
     for (size_t i = 0; i < job.triggers.size(); ++i) {
       const spec::ScaleTrigger& t = job.triggers[i];
+      if (t.type == "ebb-queue") {
+        auto q = t.metadata.find("queueName");
+        if (q == t.metadata.end() || q->second.empty()) continue;
+        return BrokerTarget{job.name, "", q->second};
+      }
       if (t.type != "rabbitmq") continue;
       scalers::ScalerContext ctx;
       ctx.scaled_job = &job;
@@ -73,9 +110,10 @@ absl::StatusOr<BrokerTarget> ResolveBrokerTarget(
   }
   return absl::NotFoundError(
       scaled_job.empty()
-          ? std::string("no ScaledJob with a rabbitmq trigger in the manifests")
+          ? std::string("no ScaledJob with a rabbitmq or ebb-queue trigger in "
+                        "the manifests")
           : absl::StrCat("no ScaledJob \"", scaled_job,
-                         "\" with a rabbitmq trigger"));
+                         "\" with a rabbitmq or ebb-queue trigger"));
 }
 
 absl::StatusOr<std::unique_ptr<queue::MessageQueue>> OpenRabbitMq(

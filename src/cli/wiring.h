@@ -17,10 +17,17 @@
 #include "scalers/scaler.h"
 #include "spec/manifests.h"
 
+namespace ebb::queue::embedded {
+class EmbeddedQueue;
+}
+
 namespace ebb::cli {
 
-// Registers every built-in scaler type (rabbitmq). Explicit, no static init.
-void RegisterBuiltinScalers(scalers::ScalerRegistry* registry);
+// Registers every built-in scaler type: rabbitmq, and ebb-queue over `embedded`
+// (validation only, reading depth 0, when null: for commands that do not run
+// the queue). Explicit, no static init.
+void RegisterBuiltinScalers(scalers::ScalerRegistry* registry,
+                            queue::embedded::EmbeddedQueue* embedded = nullptr);
 
 // Loads manifests and runs every check: spec validation and the scalers'
 // trigger validation (typos, values, pairing warnings). NotFound for an
@@ -32,13 +39,15 @@ absl::StatusOr<spec::LoadResult> LoadAndCheck(
 // Prints diagnostics to stderr, one per line. Returns the number of errors.
 int PrintDiagnostics(const std::vector<spec::Diagnostic>& diagnostics);
 
-// Where a ScaledJob's prompts go: the AMQP URL and queue of its first rabbitmq
-// trigger (host resolved through its TriggerAuthentication). The URL holds
+// Where a ScaledJob's prompts go: the queue of its first rabbitmq trigger, with
+// the AMQP URL (host resolved through its TriggerAuthentication), or of its
+// first ebb-queue trigger (ebb's embedded queue; amqp_url empty). The URL holds
 // credentials: never print it unmasked.
 struct BrokerTarget {
   std::string scaled_job;
-  std::string amqp_url;
+  std::string amqp_url;  // "" = the embedded queue of `ebb up`
   std::string queue;
+  bool embedded() const { return amqp_url.empty(); }
 };
 absl::StatusOr<BrokerTarget> ResolveBrokerTarget(
     const spec::Manifests& manifests, const std::string& scaled_job);

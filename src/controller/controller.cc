@@ -108,9 +108,14 @@ absl::StatusOr<std::unique_ptr<Controller::Loop>> Controller::MakeLoop(
   loop->on_poll = options_.on_poll;
   auto bindings = BindTriggers(job, *manifests, registry_, &loop->queues);
   if (!bindings.ok()) return bindings.status();
+  // Jobs learn the queue their trigger watches, so a worker takes from the
+  // queue that scaled it (unless its own env says otherwise).
+  ScaleLoopOptions loop_options = options_.loop;
+  if (!loop->queues.empty())
+    loop_options.extra_env["EBB_TRIGGER_QUEUE"] = loop->queues[0];
   loop->scale_loop = std::make_unique<ScaleLoop>(
       job, manifests, std::move(bindings).value(), executor_, *Clock::Real(),
-      metrics_, options_.loop);
+      metrics_, loop_options);
   return loop;
 }
 

@@ -2,6 +2,7 @@
 #include "controller/scale_loop.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -84,6 +85,13 @@ void ScaleLoop::RolloutOldGenerations() {
     EBB_LOG_WARN("scaledjob {}: rollout cleanup failed: cannot list jobs: {}",
                  job_.name, StatusText(jobs.status()));
     return;
+  }
+  int adopted = 0;
+  for (const Job& j : *jobs)
+    adopted += (!j.Finished() && j.Generation() == job_.generation);
+  if (adopted > 0) {
+    EBB_LOG_INFO("scaledjob {}: adopted {} unfinished job(s) of generation {}",
+                 job_.name, adopted, job_.generation);
   }
   int deleted = 0;
   EBB_LOG_DEBUG("scaledjob {}: rollout check for generation {}", job_.name,
@@ -223,6 +231,7 @@ PollRecord ScaleLoop::Poll(const std::string& cause) {
     return record;
   }
   record.jobs_listed = true;
+  ReportFinishedJobs(*jobs);
   int64_t running_all = 0, pending = 0;
   for (const Job& j : *jobs) {
     if (j.Finished()) continue;
@@ -279,6 +288,20 @@ PollRecord ScaleLoop::Poll(const std::string& cause) {
   ExportMetrics(record);
   Record(record);
   return record;
+}
+
+void ScaleLoop::ReportFinishedJobs(const std::vector<Job>& jobs) {
+  std::set<std::string> failed_now;
+  for (const Job& j : jobs) {
+    if (j.state != JobState::kFailed) continue;
+    failed_now.insert(j.name);
+    if (reported_failed_.count(j.name)) continue;
+    EBB_LOG_WARN("scaledjob {}: job {} failed: {}{}{} (its log: `ebb logs {}`)",
+                 job_.name, j.name,
+                 j.reason.empty() ? "unknown reason" : j.reason,
+                 j.message.empty() ? "" : ": ", j.message, j.name);
+  }
+  reported_failed_ = std::move(failed_now);  // forget jobs that are gone
 }
 
 void ScaleLoop::CleanUpHistory(const std::vector<Job>& jobs,

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -119,6 +120,8 @@ class ScaleLoop {
  private:
   void ReadTriggers(PollRecord* record,
                     std::vector<strategies::TriggerSample>* samples);
+  // Logs each job that failed since the last poll, with its reason.
+  void ReportFinishedJobs(const std::vector<executors::Job>& jobs);
   void CleanUpHistory(const std::vector<executors::Job>& jobs,
                       PollRecord* record);
   void Record(PollRecord record);
@@ -138,6 +141,7 @@ class ScaleLoop {
   // Per trigger name, loop thread only: for log throttling.
   std::map<std::string, int> consecutive_failures_;
   std::map<std::string, std::string> last_error_;
+  std::set<std::string> reported_failed_;  // failed jobs already logged
 
   mutable std::mutex mu_;  // guards meta_ and history_
   Snapshot meta_;          // without records

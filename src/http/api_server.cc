@@ -2,6 +2,7 @@
 #include "http/api_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -13,6 +14,17 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
       options_(std::move(options)),
       server_(std::make_unique<httplib::Server>()) {
   server_->set_payload_max_length(ctx_.max_body_bytes);
+  // Small request/response exchanges (workers' take/ack): without TCP_NODELAY,
+  // Nagle plus delayed ACKs cap them at a few per second.
+  server_->set_tcp_nodelay(true);
+  // Each open event stream holds a worker thread; leave room for browser tabs.
+  server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // cpp-httplib's default also sets SO_REUSEPORT, which lets a second `ebb up`
+  // bind the same port and share its traffic. Reuse the address only.
+  server_->set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   RegisterCoreRoutes(*server_, ctx_);
   RegisterRequestRoutes(*server_, ctx_);
   RegisterQueueRoutes(*server_, ctx_);
@@ -28,7 +40,8 @@ absl::Status ApiServer::Start() {
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
   } else {
-    port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port : -1;
+    port_ = server_->bind_to_port(options_.host, options_.port) ? options_.port
+                                                                : -1;
   }
   if (port_ <= 0) {
     return absl::FailedPreconditionError(
@@ -36,6 +49,11 @@ absl::Status ApiServer::Start() {
                      " (in use? choose another with --listen)"));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() is a no-op until the listen loop runs: wait for it, so a Stop()
+  // right after Start() cannot hang in join().
+  for (int i = 0; i < 5000 && !server_->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EBB_LOG_INFO("API listening on http://{}:{}", options_.host, port_);
   return absl::OkStatus();
 }

@@ -2,19 +2,18 @@
 //
 // File: http/api_server.h
 //
-// ebb's HTTP server (cpp-httplib): the API of docs/api.md, the web UI's static files
-// and /metrics, on a loopback address. Routes are registered per resource from
-// routes_<resource>.cc (see api_context.h).
+// ebb's HTTP server (cpp-httplib): the API of docs/api.md, the web UI's static
+// files and /metrics, on a loopback address. Routes are registered per resource
+// from routes_<resource>.cc (see api_context.h).
 //
 // Threading: Start/Stop from one thread; handlers run on the server's pool.
 #ifndef EBB_HTTP_API_SERVER_H_
 #define EBB_HTTP_API_SERVER_H_
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "http/api_context.h"
@@ -32,8 +31,8 @@ class ApiServer {
   ApiServer(ApiContext ctx, ApiServerOptions options);
   ~ApiServer();
 
-  // Binds and serves on a background thread. FailedPrecondition naming the address
-  // when it cannot bind (in use, permission).
+  // Binds and serves on a background thread. FailedPrecondition naming the
+  // address when it cannot bind (in use, permission).
   absl::Status Start();
   // Stops serving; open event streams end. Idempotent.
   void Stop();

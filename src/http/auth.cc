@@ -11,7 +11,8 @@ namespace {
 bool SameToken(const std::string& a, const std::string& b) {
   if (a.size() != b.size() || a.empty()) return false;
   unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
   return diff == 0;
 }
 
@@ -32,19 +33,22 @@ std::string CookieToken(const httplib::Request& req) {
 
 }  // namespace
 
-bool Authorize(const ApiContext& ctx, const httplib::Request& req, httplib::Response& res,
-               bool write) {
+bool Authorize(const ApiContext& ctx, const httplib::Request& req,
+               httplib::Response& res, bool write) {
   if (!write && ctx.public_reads) return true;
   const std::string header = req.get_header_value("Authorization");
-  if (header.rfind("Bearer ", 0) == 0 && SameToken(header.substr(7), ctx.token)) return true;
+  if (header.rfind("Bearer ", 0) == 0 && SameToken(header.substr(7), ctx.token))
+    return true;
   if (SameToken(CookieToken(req), ctx.token)) {
     // A cookie rides along on cross-site requests; a custom header cannot.
     if (!write || req.get_header_value("X-Ebb-Csrf") == "1") return true;
-    ErrorReply(res, 401, "writes authenticated by cookie need the header X-Ebb-Csrf: 1");
+    ErrorReply(res, 401,
+               "writes authenticated by cookie need the header X-Ebb-Csrf: 1");
     return false;
   }
   ErrorReply(res, 401,
-             "missing or wrong token: send Authorization: Bearer <token> (the token is in "
+             "missing or wrong token: send Authorization: Bearer <token> (the "
+             "token is in "
              "the data directory's `token` file)");
   return false;
 }

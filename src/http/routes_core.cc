@@ -2,6 +2,8 @@
 // healthz, readyz, metrics, login, ScaledJobs, jobs and logs, POST requests.
 #include <httplib.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "http/api_context.h"
 #include "http/api_server.h"
@@ -9,9 +11,24 @@
 namespace ebb::http {
 namespace {
 
+// The field a validation message names: "count: must be ..." (ebb submit's
+// checks) or "invalid task: seed -5 out of range ..." (the worker's).
+std::string FieldOf(const std::string& msg) {
+  std::string rest = msg;
+  const std::string worker_prefix = "invalid task: ";
+  if (rest.rfind(worker_prefix, 0) == 0) {
+    rest = rest.substr(worker_prefix.size());
+    return rest.substr(0, rest.find_first_of(" :"));
+  }
+  const size_t colon = rest.find(':');
+  if (colon == std::string::npos || rest.find(' ') < colon) return "";
+  return rest.substr(0, colon);
+}
+
 // "invalid: ..." for a body that is not a JSON object; the field that is wrong
 // otherwise (validation happens in the submit function).
-void SubmitRequest(ApiContext& ctx, const httplib::Request& req, httplib::Response& res) {
+void SubmitRequest(ApiContext& ctx, const httplib::Request& req,
+                   httplib::Response& res) {
   if (!Authorize(ctx, req, res, true)) return;
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
@@ -20,12 +37,9 @@ void SubmitRequest(ApiContext& ctx, const httplib::Request& req, httplib::Respon
   auto ids = ctx.submit(body);
   if (!ids.ok()) {
     const std::string msg(ids.status().message());
-    // Validation messages read "field: rule".
-    const size_t colon = msg.find(':');
-    std::string field = absl::IsInvalidArgument(ids.status()) && colon != std::string::npos &&
-                                msg.find(' ') > colon
-                            ? msg.substr(0, colon)
-                            : "";
+    std::string field;
+    if (absl::IsInvalidArgument(ids.status())) field = FieldOf(msg);
+
     return ErrorReply(res, HttpStatusFor(ids.status()), msg, field);
   }
   JsonReply(res, 201, {{"ids", *ids}});
@@ -42,53 +56,80 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
     for (const auto& snap : ctx.controller->Snapshots(1)) {
       if (snap.recent.empty()) {
         res.status = 503;
-        return res.set_content("not ready: scaledjob " + snap.name + " has not polled yet\n",
-                               "text/plain");
+        return res.set_content(
+            "not ready: scaledjob " + snap.name + " has not polled yet\n",
+            "text/plain");
       }
     }
     res.set_content("ready\n", "text/plain");
   });
 
   s.Get("/login", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    const std::string token = req.has_param("token") ? req.get_param_value("token") : "";
+    const std::string token =
+        req.has_param("token") ? req.get_param_value("token") : "";
     httplib::Request probe;
     probe.headers.emplace("Authorization", "Bearer " + token);
     if (!Authorize(ctx, probe, res, true)) return;
     res.set_header("Set-Cookie",
-                   "ebb_token=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000");
+                   "ebb_token=" + token +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000");
     res.set_redirect("/");
   });
 
-  s.Get("/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (!Authorize(ctx, req, res, false)) return;
-    res.set_content(ctx.metrics->Exposition(), "text/plain; version=0.0.4");
-  });
+  s.Get(
+      "/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
+        if (!Authorize(ctx, req, res, false)) return;
+        res.set_content(ctx.metrics->Exposition(), "text/plain; version=0.0.4");
+      });
 
-  s.Get("/api/v1/scaledjobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    if (!Authorize(ctx, req, res, false)) return;
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& snap : ctx.controller->Snapshots(1)) out.push_back(ToJson(snap));
-    JsonReply(res, 200, {{"scaledJobs", out}});
-  });
-
-  s.Get(R"(/api/v1/scaledjobs/([^/]+))",
+  s.Get("/api/v1/scaledjobs",
         [&ctx](const httplib::Request& req, httplib::Response& res) {
           if (!Authorize(ctx, req, res, false)) return;
-          const std::string name = req.matches[1];
-          size_t limit = 50;
-          if (req.has_param("limit")) {
-            limit = std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10);
-            limit = std::clamp<size_t>(limit, 1, 1000);
+          // Live job counts beside the last decision's (which are as old as
+          // that poll).
+          std::map<std::string, std::pair<int, int>>
+              live;  // scaledjob -> unfinished, pending
+          auto jobs = ctx.executor->List("", "");
+          if (jobs.ok()) {
+            for (const auto& j : *jobs) {
+              if (j.Finished()) continue;
+              auto& [unfinished, pending] = live[j.scaled_job];
+              ++unfinished;
+              pending += j.state == executors::JobState::kPending ? 1 : 0;
+            }
           }
-          for (const auto& snap : ctx.controller->Snapshots(limit)) {
-            if (snap.name == name) return JsonReply(res, 200, ToJson(snap));
+          nlohmann::json out = nlohmann::json::array();
+          for (const auto& snap : ctx.controller->Snapshots(1)) {
+            nlohmann::json j = ToJson(snap);
+            if (jobs.ok()) {
+              j["jobs"] = {{"unfinished", live[snap.name].first},
+                           {"pending", live[snap.name].second}};
+            }
+            out.push_back(std::move(j));
           }
-          ErrorReply(res, 404, absl::StrCat("no ScaledJob named \"", name, "\""));
+          JsonReply(res, 200, {{"scaledJobs", out}});
         });
 
-  s.Get("/api/v1/jobs", [&ctx](const httplib::Request& req, httplib::Response& res) {
+  s.Get(R"(/api/v1/scaledjobs/([^/]+))", [&ctx](const httplib::Request& req,
+                                                httplib::Response& res) {
     if (!Authorize(ctx, req, res, false)) return;
-    const std::string sj = req.has_param("scaledjob") ? req.get_param_value("scaledjob") : "";
+    const std::string name = req.matches[1];
+    size_t limit = 50;
+    if (req.has_param("limit")) {
+      limit = std::strtoul(req.get_param_value("limit").c_str(), nullptr, 10);
+      limit = std::clamp<size_t>(limit, 1, 1000);
+    }
+    for (const auto& snap : ctx.controller->Snapshots(limit)) {
+      if (snap.name == name) return JsonReply(res, 200, ToJson(snap));
+    }
+    ErrorReply(res, 404, absl::StrCat("no ScaledJob named \"", name, "\""));
+  });
+
+  s.Get("/api/v1/jobs", [&ctx](const httplib::Request& req,
+                               httplib::Response& res) {
+    if (!Authorize(ctx, req, res, false)) return;
+    const std::string sj =
+        req.has_param("scaledjob") ? req.get_param_value("scaledjob") : "";
     auto jobs = ctx.executor->List("", sj);
     if (!jobs.ok()) return ErrorReply(res, 503, jobs.status().ToString());
     nlohmann::json out = nlohmann::json::array();
@@ -96,31 +137,40 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
     JsonReply(res, 200, {{"jobs", out}});
   });
 
-  s.Get(R"(/api/v1/jobs/([^/]+)/logs)",
-        [&ctx](const httplib::Request& req, httplib::Response& res) {
-          if (!Authorize(ctx, req, res, false)) return;
-          const std::string name = req.matches[1];
-          std::string ns = req.has_param("namespace") ? req.get_param_value("namespace") : "";
-          if (ns.empty()) {
-            if (auto jobs = ctx.executor->List("", ""); jobs.ok()) {
-              for (const auto& j : *jobs) {
-                if (j.name == name) ns = j.namespace_;
-              }
-            }
-          }
-          const std::string container =
-              req.has_param("container") ? req.get_param_value("container") : "";
-          auto logs = ctx.executor->Logs(ns, name, container, 1 << 20);
-          if (!logs.ok()) {
-            return ErrorReply(res, HttpStatusFor(logs.status()),
-                              std::string(logs.status().message()));
-          }
-          res.set_content(*logs, "text/plain; charset=utf-8");
-        });
-
-  s.Post("/api/v1/requests", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    SubmitRequest(ctx, req, res);
+  s.Get(R"(/api/v1/jobs/([^/]+)/logs)", [&ctx](const httplib::Request& req,
+                                               httplib::Response& res) {
+    if (!Authorize(ctx, req, res, false)) return;
+    const std::string name = req.matches[1];
+    std::string ns =
+        req.has_param("namespace") ? req.get_param_value("namespace") : "";
+    if (ns.empty()) {
+      if (auto jobs = ctx.executor->List("", ""); jobs.ok()) {
+        for (const auto& j : *jobs) {
+          if (j.name == name) ns = j.namespace_;
+        }
+      }
+    }
+    const std::string container =
+        req.has_param("container") ? req.get_param_value("container") : "";
+    auto logs = ctx.executor->Logs(ns, name, container, 1 << 20);
+    if (absl::IsNotFound(logs.status()) && ns.empty()) {
+      return ErrorReply(
+          res, 404,
+          absl::StrCat("no job named \"", name,
+                       "\" (finished jobs are removed once past the "
+                       "ScaledJob's history limits)"));
+    }
+    if (!logs.ok()) {
+      return ErrorReply(res, HttpStatusFor(logs.status()),
+                        std::string(logs.status().message()));
+    }
+    res.set_content(*logs, "text/plain; charset=utf-8");
   });
+
+  s.Post("/api/v1/requests",
+         [&ctx](const httplib::Request& req, httplib::Response& res) {
+           SubmitRequest(ctx, req, res);
+         });
 }
 
 }  // namespace ebb::http

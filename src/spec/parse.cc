@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/strings.h"
 #include "spec/known_keys.h"
 #include "spec/manifests.h"
 #include "spec/parse_util.h"
@@ -68,11 +69,18 @@ void ParseDocument(ParseContext* ctx, const YAML::Node& doc) {
     ParseScaledJob(ctx, doc, &job);
     m.scaled_jobs.push_back(std::move(job));
   } else {
-    ctx->Warning(ctx->Loc(doc["kind"]),
-                 absl::StrCat("kind \"", kind, "\" (", api_version,
-                              ") is not used by ebb; document skipped (ebb "
-                              "reads ScaledJob, TriggerAuthentication, "
-                              "ClusterTriggerAuthentication and Secret)"));
+    // A near miss of a kind ebb reads is almost surely a typo: say so.
+    std::optional<std::string> near =
+        NearestMatch(kind, {"ScaledJob", "TriggerAuthentication",
+                            "ClusterTriggerAuthentication", "Secret"});
+    ctx->Warning(
+        ctx->Loc(doc["kind"]),
+        absl::StrCat(
+            "kind \"", kind, "\" (", api_version,
+            ") is not used by ebb; document skipped (ebb "
+            "reads ScaledJob, TriggerAuthentication, "
+            "ClusterTriggerAuthentication and Secret)",
+            near ? absl::StrCat("; did you mean \"", *near, "\"?") : ""));
   }
 }
 

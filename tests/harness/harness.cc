@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <mutex>
 #include <random>
+#include <thread>
 
 namespace ebb::testing {
 namespace {
@@ -124,8 +125,6 @@ ScopedRabbitMq::ScopedRabbitMq(int amqp_port) : amqp_port_(amqp_port) {
   mgmt_port_ = FreePort();
 }
 
-ScopedRabbitMq::~ScopedRabbitMq() { Stop(); }
-
 bool ScopedRabbitMq::Start() {
   std::string out;
   int rc = RunCommand({SourceDir() + "/scripts/rabbitmq.sh", "start", dir_,
@@ -144,6 +143,17 @@ void ScopedRabbitMq::Stop() {
   if (!running_) return;
   RunCommand({SourceDir() + "/scripts/rabbitmq.sh", "stop", dir_});
   running_ = false;
+}
+
+ScopedRabbitMq::~ScopedRabbitMq() {
+  Stop();
+  // The node may write its last log lines just after it exits: retry briefly.
+  for (int i = 0; i < 20; ++i) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    if (!ec) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 std::string ScopedRabbitMq::AmqpUrl() const {

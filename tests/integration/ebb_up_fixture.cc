@@ -47,7 +47,7 @@ EbbUp::EbbUp(EbbUpConfig config) : config_(std::move(config)) {
   dir_ = MakeTempDir("ebb-e2e");
   data_dir_ = dir_ + "/data";
   store_dir_ = dir_ + "/results";
-  queue_ = UniqueName("tasks");
+  queue_ = config_.single_node ? "tasks" : UniqueName("tasks");
   manifests_ = dir_ + "/manifests.yaml";
   images_ = dir_ + "/ebb-local.yaml";
   log_path_ = dir_ + "/ebb-up.log";
@@ -92,7 +92,7 @@ EbbUp::~EbbUp() {
   // sessions.
   for (pid_t p : WorkerPids()) ::kill(p, SIGKILL);
   std::string out;
-  RunCommand({"pkill", "-KILL", "-f", "__supervise " + data_dir_}, &out);
+  RunCommand({"pkill", "-KILL", "-f", "supervise " + data_dir_}, &out);
 }
 
 bool EbbUp::Start() {
@@ -103,10 +103,25 @@ bool EbbUp::Start() {
     ::dup2(fd, 2);
     std::string port = absl::StrCat("127.0.0.1:", port_);
     std::string store = store_dir_;
-    ::execl(EbbBinary().c_str(), "ebb", "up", "-f", manifests_.c_str(),
-            "--images", images_.c_str(), "--data-dir", data_dir_.c_str(),
-            "--listen", port.c_str(), "--store", store.c_str(),
-            static_cast<char*>(nullptr));
+    std::vector<std::string> args = {"ebb",      "up", "--data-dir", data_dir_,
+                                     "--listen", port, "--store",    store};
+    if (config_.single_node) {
+      args.push_back("--max-jobs");
+      args.push_back(absl::StrCat(config_.max_replica_count));
+      for (const auto& [k, v] : config_.worker_env) {
+        args.push_back("--worker-env");
+        args.push_back(k + "=" + v);
+      }
+    } else {
+      for (const std::string& a :
+           {std::string("-f"), manifests_, std::string("--images"), images_}) {
+        args.push_back(a);
+      }
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(EbbBinary().c_str(), argv.data());
     _exit(127);
   }
   return WaitUntil(

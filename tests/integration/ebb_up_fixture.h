@@ -30,6 +30,9 @@ struct EbbUpConfig {
   std::string strategy;                           // "" = as the seed (default)
   std::map<std::string, std::string> worker_env;  // EBB_SIM_*, ...
   int backoff_limit = 4;
+  // `ebb up` with no manifests: the embedded queue and the built-in ScaledJob
+  // (max_replica_count becomes --max-jobs; worker_env becomes --worker-env).
+  bool single_node = false;
 };
 
 class EbbUp {
@@ -51,7 +54,7 @@ class EbbUp {
   const std::string& data_dir() const { return data_dir_; }
   const std::string& manifests() const { return manifests_; }
   std::string server() const;
-  std::string log() const;  // `ebb up`'s stderr so far
+  std::string log() const;    // `ebb up`'s stderr so far
   std::string Token() const;  // the API token from the data directory
 
   // POST /api/v1/requests; returns the ids (empty on failure, with *error).

@@ -2,25 +2,35 @@
 //
 // File: queue/http/http_message_queue.h
 //
-// A MessageQueue over ebb's HTTP API (docs/api.md "Embedded queue"): how `ebb worker`
-// reaches the embedded queue of an `ebb up`, on this machine or another.
+// A MessageQueue over ebb's HTTP API (docs/api.md "Embedded queue"): how `ebb
+// worker` reaches the embedded queue of an `ebb up`, on this machine or
+// another.
 //
-// While a delivery is held (between Take and Ack/Nack), a background thread renews
-// its lease every lease/3, so a long inference is never handed to a second worker;
-// if this process dies, renewals stop and the lease expires: the message is
-// redelivered.
+// While a delivery is held (between Take and Ack/Nack), a background thread
+// renews its lease every lease/3, so a long inference is never handed to a
+// second worker; if this process dies, renewals stop and the lease expires: the
+// message is redelivered.
 //
-// Threading: thread-compatible like every MessageQueue (one thread at a time); the
-// renewal thread is internal.
+// Threading: thread-compatible like every MessageQueue (one thread at a time);
+// the renewal thread is internal.
 #ifndef EBB_QUEUE_HTTP_HTTP_MESSAGE_QUEUE_H_
 #define EBB_QUEUE_HTTP_HTTP_MESSAGE_QUEUE_H_
 
+#include <condition_variable>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "queue/message_queue.h"
+
+namespace httplib {
+class Client;
+}
 
 namespace ebb::queue {
 
@@ -28,13 +38,68 @@ struct HttpQueueOptions {
   std::string base_url;  // "http://127.0.0.1:8080"
   std::string token;     // bearer token; never logged
   absl::Duration lease = absl::Seconds(60);
-  absl::Duration request_timeout = absl::Seconds(30);  // besides a Take's own wait
+  absl::Duration request_timeout =
+      absl::Seconds(30);  // besides a Take's own wait
 };
 
 class HttpMessageQueue : public MessageQueue {
  public:
   // Checks the URL; does not connect. InvalidArgument for a malformed URL.
-  static absl::StatusOr<std::unique_ptr<HttpMessageQueue>> Create(HttpQueueOptions options);
+  static absl::StatusOr<std::unique_ptr<HttpMessageQueue>> Create(
+      HttpQueueOptions options);
+
+  // Stops renewing; held leases then expire on the server (redelivery).
+  ~HttpMessageQueue() override;
+  HttpMessageQueue(const HttpMessageQueue&) = delete;
+  HttpMessageQueue& operator=(const HttpMessageQueue&) = delete;
+
+  // MessageQueue. Errors: Unavailable naming the URL when ebb cannot be
+  // reached (or answers 503), PermissionDenied for a refused token, NotFound,
+  // FailedPrecondition (an expired lease), InvalidArgument (400).
+  absl::Status Publish(const std::string& queue,
+                       const OutgoingMessage& msg) override;
+  absl::StatusOr<std::optional<Delivery>> Take(const std::string& queue,
+                                               absl::Duration timeout) override;
+  absl::Status Ack(const Delivery& d) override;
+  absl::Status Nack(const Delivery& d, bool requeue) override;
+  absl::StatusOr<QueueDepth> Depth(const std::string& queue) override;
+  absl::StatusOr<std::vector<Delivery>> Browse(const std::string& queue,
+                                               int max) override;
+  absl::StatusOr<std::optional<Delivery>> Get(
+      const std::string& queue) override;
+
+  // Deliveries whose lease is being renewed (taken and not yet settled).
+  size_t HeldCount() const;
+
+ private:
+  struct Reply {
+    int status = 0;
+    std::string body;
+  };
+  explicit HttpMessageQueue(HttpQueueOptions options);
+
+  // POST (json non-empty) or GET on `client`; maps transport errors and
+  // 401/404/409/400/503 to a Status. 2xx replies are returned.
+  absl::StatusOr<Reply> Call(httplib::Client& client, const std::string& method,
+                             const std::string& path, const std::string& json,
+                             absl::Duration read_timeout);
+  absl::StatusOr<std::optional<Delivery>> TakeOnce(const std::string& path,
+                                                   const std::string& queue,
+                                                   const std::string& json,
+                                                   absl::Duration wait);
+  void Hold(const Delivery& d);
+  void Release(uint64_t tag);
+  void RenewLoop();
+
+  HttpQueueOptions options_;
+  std::string masked_url_;
+  std::unique_ptr<httplib::Client> client_;        // the caller's thread
+  std::unique_ptr<httplib::Client> renew_client_;  // the renewal thread
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, std::string> held_;  // tag -> queue; guarded by mu_
+  bool stopping_ = false;                 // guarded by mu_
+  std::thread renewer_;
 };
 
 }  // namespace ebb::queue
