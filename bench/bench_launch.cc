@@ -8,10 +8,11 @@
 // finished jobs on disk.
 //
 // Configurations, in this process:
-//   ebb          supervisor_argv = {build/src/cli/ebb, "__supervise"} (as
-//                `ebb up` runs jobs);
-//   test-sup     the small ebb_supervisor_for_tests binary (same supervisor
-//                code, without the CLI's libraries), when built;
+//   ebb-supervise  supervisor_argv = {build/src/cli/ebb-supervise} (as `ebb up`
+//                  runs jobs when that binary sits beside it);
+//   ebb            {build/src/cli/ebb, "__supervise"} (the fallback);
+//   test-sup       the ebb_supervisor_for_tests binary (same supervisor code),
+//                  when built;
 //   baseline     posix_spawn("/bin/true") + waitpid, N times: the floor.
 //
 // Usage: bench_launch [--n=300]
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -191,21 +193,33 @@ int Main(int argc, char** argv) {
       "\n== baseline: posix_spawn(/bin/true) + waitpid ==\n%.0f "
       "processes/s\n",
       baseline);
+  auto rate = [n](const LaunchResult& r) {
+    return r.ok && r.e2e_s > 0 ? n / r.e2e_s : 0;
+  };
+  const std::string product =
+      std::filesystem::path(testing::EbbBinary()).parent_path() /
+      "ebb-supervise";
+  LaunchResult prod = RunExecutor({product}, n);
+  Report("LocalExecutor, supervisor `ebb-supervise` (as `ebb up` runs jobs)",
+         prod, baseline);
   LaunchResult ebb = RunExecutor({testing::EbbBinary(), "__supervise"}, n);
-  Report("LocalExecutor, supervisor `ebb __supervise`", ebb, baseline);
+  Report("LocalExecutor, supervisor `ebb __supervise` (fallback)", ebb,
+         baseline);
   const std::string test_sup = EBB_BENCH_SUPERVISOR_FOR_TESTS;
+  LaunchResult small;
   if (!test_sup.empty()) {
-    LaunchResult small = RunExecutor({test_sup}, n);
+    small = RunExecutor({test_sup}, n);
     Report("LocalExecutor, supervisor ebb_supervisor_for_tests", small,
            baseline);
-    if (ebb.ok && small.ok)
-      std::printf(
-          "\nratio end to end: ebb __supervise / test supervisor = "
-          "%.2f\n",
-          ebb.e2e_s > 0 ? (n / ebb.e2e_s) / (n / small.e2e_s) : 0);
   }
+  if (prod.ok && ebb.ok)
+    std::printf("\nratio end to end: ebb-supervise / ebb __supervise = %.2f\n",
+                rate(prod) / rate(ebb));
+  if (prod.ok && small.ok)
+    std::printf("ratio end to end: ebb-supervise / test supervisor = %.2f\n",
+                rate(prod) / rate(small));
   RunCleanups();
-  return ebb.ok ? 0 : 1;
+  return prod.ok && ebb.ok ? 0 : 1;
 }
 
 }  // namespace

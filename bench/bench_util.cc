@@ -335,6 +335,7 @@ EbbUpProcess::EbbUpProcess(std::string dir, std::string manifests,
       images_(std::move(images)) {
   data_dir_ = dir_ + "/data";
   log_path_ = dir_ + "/ebb-up.log";
+  store_ = dir_ + "/results";
   port_ = testing::FreePort();
 }
 
@@ -343,16 +344,21 @@ EbbUpProcess::~EbbUpProcess() { Stop(); }
 bool EbbUpProcess::Start() {
   const std::string ebb = testing::EbbBinary();
   const std::string listen = absl::StrCat("127.0.0.1:", port_);
-  const std::string store = dir_ + "/results";
+  std::vector<std::string> args = {"ebb", "up"};
+  if (!manifests_.empty())
+    args.insert(args.end(), {"-f", manifests_, "--images", images_});
+  args.insert(args.end(),
+              {"--data-dir", data_dir_, "--listen", listen, "--store", store_});
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ == 0) {
     int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execl(ebb.c_str(), "ebb", "up", "-f", manifests_.c_str(), "--images",
-            images_.c_str(), "--data-dir", data_dir_.c_str(), "--listen",
-            listen.c_str(), "--store", store.c_str(),
-            static_cast<char*>(nullptr));
+    ::execv(ebb.c_str(), argv.data());
     _exit(127);
   }
   client_ = std::make_unique<HttpClientHolder>(port_);

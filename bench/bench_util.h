@@ -80,9 +80,10 @@ int DrainQueue(const std::string& amqp_url, const std::string& queue);
 std::vector<pid_t> FindProcesses(const std::vector<std::string>& args);
 // pids whose environment holds exactly `entry` ("NAME=value").
 std::vector<pid_t> FindProcessesWithEnv(const std::string& entry);
-// SIGKILLs every job supervisor of `data_dir` (`ebb __supervise
-// <data_dir>/jobs/...`; their containers die with them: PR_SET_PDEATHSIG) and
-// every process with env `env_marker` (if not empty). Returns how many.
+// SIGKILLs every job supervisor of `data_dir` (`ebb-supervise` or `ebb
+// __supervise` with <data_dir>/jobs/...; their containers die with them:
+// PR_SET_PDEATHSIG) and every process with env `env_marker` (if not empty).
+// Returns how many.
 int KillJobs(const std::string& data_dir, const std::string& env_marker);
 
 // /proc/<pid>/status field in kB (VmRSS, RssAnon, RssFile, ...); -1 if absent.
@@ -96,7 +97,8 @@ double ProcCpuSeconds(pid_t pid);
 long ProcPssKb(pid_t pid);
 
 // A child `ebb up -f MANIFESTS --images IMAGES --data-dir DIR/data --listen
-// 127.0.0.1:PORT --store DIR/results`, its stderr in DIR/ebb-up.log.
+// 127.0.0.1:PORT --store DIR/results`, its stderr in DIR/ebb-up.log. With
+// empty `manifests` it is the single-node product: no -f and no --images.
 class EbbUpProcess {
  public:
   EbbUpProcess(std::string dir, std::string manifests, std::string images);
@@ -105,6 +107,13 @@ class EbbUpProcess {
   // SIGKILL `ebb up`, then its jobs (supervisors and env-marked processes).
   void Stop();
   void set_env_marker(const std::string& m) { env_marker_ = m; }
+  // More arguments for `ebb up` (e.g. --max-jobs 1 --worker-env K=V); set
+  // before Start().
+  void set_extra_args(std::vector<std::string> a) {
+    extra_args_ = std::move(a);
+  }
+  const std::string& token() const { return token_; }
+  const std::string& store_dir() const { return store_; }
 
   pid_t pid() const { return pid_; }
   int port() const { return port_; }
@@ -117,7 +126,8 @@ class EbbUpProcess {
 
  private:
   std::string dir_, manifests_, images_, data_dir_, log_path_, token_;
-  std::string env_marker_;
+  std::string env_marker_, store_;
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   pid_t pid_ = -1;
   std::unique_ptr<HttpClientHolder> client_;

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 #
-# Builds ebb and the benchmark drivers, then runs them and prints the figures.
-#   bench/run.sh                  # all three
-#   bench/run.sh reaction launch  # a subset (reaction, launch, footprint)
+# Builds ebb, ebb-supervise and the benchmark drivers, then runs them and
+# prints the figures.
+#   bench/run.sh                  # all five
+#   bench/run.sh reaction launch  # a subset (reaction launch footprint queue api)
 # BUILD_DIR (default build-bench, RelWithDebInfo, tests off) is configured with
 # -DEBB_BUILD_BENCH=ON. One private RabbitMQ node is started for the run
 # (scripts/rabbitmq.sh) unless EBB_TEST_AMQP_URL is set, and stopped at exit.
-# Extra driver flags: REACTION_FLAGS, LAUNCH_FLAGS, FOOTPRINT_FLAGS.
+# Extra driver flags: REACTION_FLAGS, LAUNCH_FLAGS, FOOTPRINT_FLAGS, QUEUE_FLAGS,
+# API_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${BUILD_DIR:-build-bench}
 benches=("$@")
-[ ${#benches[@]} -eq 0 ] && benches=(reaction launch footprint)
+[ ${#benches[@]} -eq 0 ] && benches=(reaction launch footprint queue api)
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -21,7 +23,8 @@ if [ ! -f "$build/build.ninja" ]; then
 else
   cmake -S . -B "$build" -DEBB_BUILD_BENCH=ON >/dev/null
 fi
-ninja -C "$build" -j"$(nproc)" ebb bench_reaction bench_launch bench_footprint
+ninja -C "$build" -j"$(nproc)" ebb ebb-supervise bench_reaction bench_launch \
+  bench_footprint bench_queue bench_api
 
 rmq_dir=""
 cleanup() {
@@ -45,11 +48,15 @@ load $(cut -d' ' -f1-3 /proc/loadavg)"
 rc=0
 for b in "${benches[@]}"; do
   echo
+  echo "== $b: load $(cut -d' ' -f1-3 /proc/loadavg)"
   case "$b" in
     reaction) "$build/bench/bench_reaction" ${REACTION_FLAGS:-} || rc=1 ;;
     launch) "$build/bench/bench_launch" ${LAUNCH_FLAGS:-} || rc=1 ;;
     footprint) "$build/bench/bench_footprint" ${FOOTPRINT_FLAGS:-} || rc=1 ;;
-    *) echo "unknown benchmark $b (reaction, launch, footprint)" >&2; rc=2 ;;
+    queue) "$build/bench/queue/bench_queue" ${QUEUE_FLAGS:-} || rc=1 ;;
+    api) "$build/bench/bench_api" ${API_FLAGS:-} || rc=1 ;;
+    *) echo "unknown benchmark $b (reaction launch footprint queue api)" >&2
+       rc=2 ;;
   esac
 done
 exit $rc

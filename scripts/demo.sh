@@ -40,9 +40,15 @@ free_port() {
   done
 }
 
-say "installing what is missing and building (first run: several minutes)"
+say "installing what is missing and building ebb (first run: 5-20 minutes on 2 cores)"
 build_log=${TMPDIR:-/tmp}/ebb-demo-build.log
-scripts/build.sh >"$build_log" 2>&1 || { echo "build failed; see $build_log" >&2; exit 1; }
+# Only what the demo runs; scripts/test.sh builds the rest. Progress: ninja's [n/N].
+if ! scripts/build.sh ebb ebb-supervise 2>&1 | tee "$build_log" |
+  awk -F'[][/]' '/^\[[0-9]+\/[0-9]+\]/ { printf "\r  building: %d of %d steps", $2, $3; fflush() }
+                END { print "" }'; then
+  echo "build failed; see $build_log" >&2
+  exit 1
+fi
 ebb=$PWD/build/src/cli/ebb
 
 # A demo left running (an earlier run, or one still open in another terminal) is

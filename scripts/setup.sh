@@ -50,3 +50,26 @@ if [ ! -d "$ROOT/node_modules/playwright-core" ]; then
   echo "setup: npm ci (playwright-core for the browser test)"
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# The S3 tests (tests/s3): Debian's awscli (the `aws` CLI reads back what ebb
+# wrote, and its vendored botocore is the reference SigV4 signer the verifying
+# proxy uses; tests call /usr/bin/aws explicitly, since another aws-cli may come
+# first on PATH), libssl-dev (SHA-256 for x-amz-content-sha256), and s3rver
+# from package-lock.json (the S3-compatible test server).
+missing=()
+for p in awscli libssl-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing ${missing[*]} (S3 tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ! -d "$ROOT/node_modules/s3rver" ]; then
+  echo "setup: npm ci (s3rver for the S3 tests)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+fi

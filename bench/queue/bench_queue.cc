@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -233,5 +234,8 @@ int main(int argc, char** argv) {
   }
   server.stop();
   serve.join();
+  eq->reset();  // close the database before removing its directory
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
   return 0;
 }

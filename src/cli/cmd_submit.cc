@@ -67,9 +67,14 @@ int SubmitDirect(const SubmitOptions& o, const nlohmann::json& body) {
     queue_name = target->queue;
   }
   if (url.empty()) {
-    std::cerr << "error: no running `ebb up` and no broker: give -f MANIFESTS, "
-                 "--amqp-url or "
-                 "AMQP_URL\n";
+    std::cerr << (o.direct
+                      ? "error: --direct needs a broker: give -f MANIFESTS, "
+                        "--amqp-url or "
+                        "AMQP_URL\n"
+                      : "error: no `ebb up` answers at " + o.server.server +
+                            " (--server / EBB_SERVER) and no broker was given: "
+                            "give -f "
+                            "MANIFESTS, --amqp-url or AMQP_URL\n");
     return kExitUsage;
   }
   auto tasks = BuildTasks(body);

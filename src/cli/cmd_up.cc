@@ -258,8 +258,17 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_ERROR("object store: {}", std::string(store.status().message()));
     return kExitFailure;
   }
-  const bool first_start = !std::filesystem::exists(o.data_dir + "/token");
-  auto token = ApiToken(o.data_dir, true);
+  // The token: EBB_TOKEN, else --token-file, else DATA_DIR/token (created at
+  // first start, when it is printed once).
+  const std::string token_path =
+      o.token_file.empty() ? o.data_dir + "/token" : o.token_file;
+  const char* env_token = std::getenv("EBB_TOKEN");
+  const bool have_env_token = env_token && *env_token;
+  const bool first_start =
+      !have_env_token && !std::filesystem::exists(token_path);
+  absl::StatusOr<std::string> token =
+      have_env_token ? absl::StatusOr<std::string>(std::string(env_token))
+                     : ApiTokenFile(token_path, true);
   if (!token.ok()) {
     EBB_LOG_ERROR("API token: {}", token.status().ToString());
     return kExitFailure;
@@ -308,6 +317,7 @@ int RunUp(const UpOptions& in) {
   }
   ctx.token = *token;
   ctx.public_reads = o.public_reads;
+  ctx.cors_origin = o.cors_origin;
   ctx.web_root = FindWebRoot(o);
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
@@ -328,8 +338,10 @@ int RunUp(const UpOptions& in) {
     std::cerr << "\n  Open the web UI: " << api_url << "/login?token=" << *token
               << "\n\n";
   } else {
-    std::cerr << "\n  Web UI: " << api_url << "/login?token=$(cat "
-              << o.data_dir << "/token)\n\n";
+    std::cerr << "\n  Web UI: " << api_url
+              << "/login?token=... (the token is in "
+              << (have_env_token ? std::string("EBB_TOKEN") : token_path)
+              << ")\n\n";
   }
 
   while (true) {

@@ -55,6 +55,9 @@ struct UpOptions {
   int max_jobs = 0;           // single-node maxReplicaCount; 0 = GPUs, else 4
   std::string web_root;       // UI files; default: found beside the binary
   std::vector<std::string> worker_env;  // KEY=VALUE added to every job's env
+  std::string token_file;   // API token file; default DATA_DIR/token (env
+                            // EBB_TOKEN wins)
+  std::string cors_origin;  // "" = CORS off
 };
 int RunUp(const UpOptions& o);
 
@@ -106,6 +109,20 @@ struct DlqOptions {
 };
 int RunDlqList(const DlqOptions& o);
 int RunDlqReplay(const DlqOptions& o);
+
+// `ebb mirror SRC DST`: copy what changed between two stores (directories or
+// store URIs), the seed's `mc mirror --exclude working` sidecar.
+struct MirrorOptions {
+  std::string source, destination;
+  std::vector<std::string> exclude;    // globs on basename or key
+  std::vector<std::string> once_when;  // wait until each matches in SRC
+  bool remove = false;                 // delete what SRC no longer has
+  bool watch = false;                  // repeat every interval until signalled
+  bool dry_run = false;
+  double interval_s = 1;
+  std::string output = "text";
+};
+int RunMirror(const MirrorOptions& o);
 
 // Hidden: `ebb __supervise JOB_DIR`, the local executor's per-job supervisor.
 int RunSupervise(const std::string& job_dir);

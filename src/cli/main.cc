@@ -115,6 +115,13 @@ int main(int argc, char** argv) {
   c_up->add_option("--web-root", up.web_root,
                    "directory of the web UI's files");
   c_up->add_option(
+      "--token-file", up.token_file,
+      "API token file, created if missing (default DATA_DIR/token; env "
+      "EBB_TOKEN sets the token itself)");
+  c_up->add_option(
+      "--cors-origin", up.cors_origin,
+      "allow this browser origin to call the API (CORS is off by default)");
+  c_up->add_option(
       "--worker-env", up.worker_env,
       "KEY=VALUE added to every job's environment (repeatable), e.g. "
       "EBB_SIM_INFERENCE_MS=500");
@@ -240,6 +247,46 @@ int main(int argc, char** argv) {
   add_dlq(c_dlq_replay);
   c_dlq_replay->add_option("ids", dlq.ids, "request ids (default: all)");
 
+  // mirror
+  MirrorOptions mirror;
+  auto* c_mirror = app.add_subcommand(
+      "mirror",
+      "Copy what changed from SRC to DST (directories or store URIs, either\n"
+      "way): new objects, and those whose size, etag or time differs. Records\n"
+      "(*.json) are copied after every image, so DST never shows a record\n"
+      "whose images are missing. Replaces the seed's `mc mirror --exclude\n"
+      "working` sidecar: `ebb mirror --exclude working --watch /images DST`;\n"
+      "the Job sidecar is `--once-when '*.png' --once-when '*.json'`.");
+  c_mirror->add_option("src", mirror.source, "source directory or store URI")
+      ->required();
+  c_mirror
+      ->add_option("dst", mirror.destination,
+                   "destination directory or store URI")
+      ->required();
+  // One value per flag, so `--exclude working SRC DST` leaves SRC and DST.
+  c_mirror
+      ->add_option("--exclude", mirror.exclude,
+                   "glob on the key or its basename, never copied or "
+                   "removed (repeatable), e.g. working, '*.tmp'")
+      ->allow_extra_args(false);
+  c_mirror->add_flag("--remove", mirror.remove,
+                     "delete from DST what SRC no longer has");
+  c_mirror->add_flag("--watch", mirror.watch,
+                     "keep mirroring every interval until SIGINT/SIGTERM");
+  c_mirror
+      ->add_option("--interval", mirror.interval_s,
+                   "seconds between passes (--watch) and --once-when checks")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c_mirror
+      ->add_option("--once-when", mirror.once_when,
+                   "wait until SRC has an object matching each such glob "
+                   "(repeatable), then mirror")
+      ->allow_extra_args(false);
+  c_mirror->add_flag("--dry-run", mirror.dry_run,
+                     "print what would be done, change nothing");
+  add_output(c_mirror, mirror.output);
+
   // hidden supervisor
   std::string supervise_dir;
   auto* c_supervise = app.add_subcommand("__supervise", "");
@@ -280,6 +327,7 @@ int main(int argc, char** argv) {
     dlq.server = server;
     return RunDlqReplay(dlq);
   }
+  if (c_mirror->parsed()) return RunMirror(mirror);
   if (c_supervise->parsed()) return RunSupervise(supervise_dir);
   return kExitUsage;
 }

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/publish.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/ids.h"
 #include "common/status.h"
+#include "common/strings.h"
 #include "worker/task.h"
 
 namespace ebb::cli {
@@ -30,6 +33,21 @@ absl::Status CheckInt(const nlohmann::json& body, const char* key, int64_t lo,
 
 absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
     const nlohmann::json& body) {
+  // Unknown fields are refused: a typo ("widht") must not silently become a
+  // default.
+  static const std::vector<std::string> kFields = {
+      "prompt",          "count",  "repeat", "parallel",
+      "negative_prompt", "seed",   "steps",  "guidance_scale",
+      "width",           "height", "model",  "scaledjob"};
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(kFields.begin(), kFields.end(), key) != kFields.end())
+      continue;
+    std::optional<std::string> near = NearestMatch(key, kFields);
+    return Field(key, absl::StrCat("unknown field",
+                                   near ? absl::StrCat(" (did you mean \"",
+                                                       *near, "\"?)")
+                                        : std::string()));
+  }
   if (!body.contains("prompt") || !body["prompt"].is_string()) {
     return Field("prompt", "required, a string");
   }
@@ -59,14 +77,27 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
        !std::isfinite(body["guidance_scale"].get<double>()))) {
     return Field("guidance_scale", "must be a number");
   }
-  for (const char* key : {"negative_prompt", "model"}) {
+  for (const char* key : {"negative_prompt", "model", "scaledjob"}) {
     if (body.contains(key) && !body[key].is_null() && !body[key].is_string()) {
       return Field(key, "must be a string");
     }
   }
-  int count = body.value("count", 1);
-  int repeat = body.value("repeat", 1);
-  if (body.value("parallel", false) && count > 1) {
+  if (body.contains("parallel") && !body["parallel"].is_null() &&
+      !body["parallel"].is_boolean()) {
+    return Field("parallel", "must be true or false");
+  }
+  // null means "not set" for every optional field.
+  auto int_or = [&](const char* key, int fallback) {
+    return body.contains(key) && !body[key].is_null() ? body[key].get<int>()
+                                                      : fallback;
+  };
+  int count = int_or("count", 1);
+  int repeat = int_or("repeat", 1);
+  const bool parallel = body.contains("parallel") &&
+                        body["parallel"].is_boolean() &&
+                        body["parallel"].get<bool>();
+  const bool split = parallel && count > 1;
+  if (split) {
     repeat *= count;
     count = 1;
   }
@@ -84,6 +115,12 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
   for (int i = 0; i < repeat; ++i) {
     nlohmann::json t = base;
     t["id"] = NewUuid();
+    // N images "in parallel" with one seed are the images seed, seed+1, ...
+    // that one request of N would make (the worker's rule), not N copies of
+    // one.
+    if (split && t.contains("seed") && t["seed"].get<int64_t>() >= 0) {
+      t["seed"] = t["seed"].get<int64_t>() + i % (repeat / int_or("repeat", 1));
+    }
     tasks.push_back(std::move(t));
   }
   return tasks;

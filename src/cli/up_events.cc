@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/up_events.h"
 
+#include <optional>
+
 #include "cli/wiring.h"
 #include "http/api_server.h"
 
@@ -46,17 +48,19 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// The request event for a finished request: status done/failed as the worker's
-// record says (with its attempt and error), "done" when there is no record.
-nlohmann::json FinishedEvent(storage::ObjectStore& store,
-                             const std::string& id) {
-  nlohmann::json event = {{"id", id}, {"status", "done"}};
+// The request event for an acked message, from the worker's record (status
+// done or failed, attempt, error); nullopt when there is no record: the ack was
+// of a copy the worker republished (an id assigned, a retry), not an ending.
+std::optional<nlohmann::json> FinishedEvent(storage::ObjectStore& store,
+                                            const std::string& id) {
   auto text = store.Get(id + ".json");
-  if (!text.ok()) return event;
+  if (!text.ok()) return std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return event;
-  if (j.contains("status") && j["status"].is_string())
-    event["status"] = j["status"];
+  if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
+      !j["status"].is_string()) {
+    return std::nullopt;
+  }
+  nlohmann::json event = {{"id", id}, {"status", j["status"]}};
   if (j.contains("attempt")) event["attempt"] = j["attempt"];
   if (j.contains("error") && !j["error"].is_null()) event["error"] = j["error"];
   return event;
@@ -79,14 +83,17 @@ std::function<void(const QueueEvent&)> QueueEventForwarder(
     const std::string work_queue =
         dead_queue ? e.queue.substr(0, e.queue.size() - 5) : e.queue;
     if (!e.id.empty() && e.kind == QueueEvent::Kind::kAcked && !dead_queue) {
-      hub.Publish("request", FinishedEvent(store, e.id));
+      if (auto event = FinishedEvent(store, e.id))
+        hub.Publish("request", std::move(*event));
     } else if (!e.id.empty()) {
       std::string status;
       switch (e.kind) {
         case QueueEvent::Kind::kPublished:
         case QueueEvent::Kind::kRequeued:
         case QueueEvent::Kind::kExpired:
-          status = dead_queue ? "failed" : "queued";
+          // A copy arriving in the dead queue is followed by the ack of the
+          // original, whose record says "failed" with the details.
+          status = dead_queue ? "" : "queued";
           break;
         case QueueEvent::Kind::kTaken:
           status = dead_queue ? "" : "running";

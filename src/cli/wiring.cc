@@ -127,7 +127,13 @@ absl::StatusOr<std::unique_ptr<queue::MessageQueue>> OpenRabbitMq(
 }
 
 absl::StatusOr<std::string> ApiToken(const std::string& data_dir, bool create) {
-  const std::string path = data_dir + "/token";
+  // EBB_TOKEN, when set, is the token of the `ebb up` the commands talk to.
+  if (const char* env = std::getenv("EBB_TOKEN"); env && *env)
+    return std::string(env);
+  return ApiTokenFile(data_dir + "/token", create);
+}
+
+absl::StatusOr<std::string> ApiTokenFile(const std::string& path, bool create) {
   auto token = ReadFile(path);
   if (token.ok()) {
     std::string t = *token;

@@ -59,6 +59,8 @@ absl::StatusOr<std::unique_ptr<queue::MessageQueue>> OpenRabbitMq(
 // Reads the API token from <data_dir>/token, creating a random one (mode 0600)
 // when missing and `create` is true.
 absl::StatusOr<std::string> ApiToken(const std::string& data_dir, bool create);
+// The same for a token file at `path`.
+absl::StatusOr<std::string> ApiTokenFile(const std::string& path, bool create);
 
 }  // namespace ebb::cli
 

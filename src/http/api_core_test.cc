@@ -85,6 +85,26 @@ TEST_F(CoreApiTest, CookieAuthorizesReadsButWritesNeedTheCsrfHeader) {
   EXPECT_EQ(ok->status, 201);
 }
 
+TEST_F(CoreApiTest, CorsIsOffByDefault) {
+  StartServer();
+  auto r = GetAuthed("/api/v1/scaledjobs");
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->has_header("Access-Control-Allow-Origin"));
+}
+
+TEST_F(CoreApiTest, CorsOriginAllowsThatOriginOnly) {
+  HarnessOptions o;
+  o.cors_origin = "http://localhost:3000";
+  StartServer(o);
+  auto r = GetAuthed("/api/v1/scaledjobs");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"),
+            "http://localhost:3000");
+  auto pre = Client()->Options("/api/v1/requests");
+  ASSERT_TRUE(pre);
+  EXPECT_EQ(pre->status, 204);
+}
+
 TEST_F(CoreApiTest, MetricsServesPrometheusText) {
   StartServer();
   auto r = GetAuthed("/metrics");

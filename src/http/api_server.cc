@@ -25,6 +25,32 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  if (!ctx_.cors_origin.empty()) {
+    // Off by default; with --cors-origin, that one origin may call the API with
+    // the bearer token (cookies are SameSite=Strict and never cross sites).
+    server_->set_default_headers(
+        {{"Access-Control-Allow-Origin", ctx_.cors_origin},
+         {"Access-Control-Allow-Headers",
+          "Authorization, Content-Type, X-Ebb-Csrf"},
+         {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+         {"Vary", "Origin"}});
+    server_->Options(".*", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+    });
+  }
+  // Every error answer carries a JSON body (docs/api.md "Errors"), also those
+  // cpp-httplib writes itself: 404 for an unknown path, 413 for a body too
+  // large.
+  server_->set_error_handler(
+      [](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        std::string message = "HTTP " + std::to_string(res.status);
+        if (res.status == 404)
+          message = "no such endpoint: " + req.method + " " + req.path;
+        if (res.status == 413) message = "body too large (at most 64 KiB)";
+        res.set_content(nlohmann::json{{"error", message}}.dump(),
+                        "application/json");
+      });
   RegisterCoreRoutes(*server_, ctx_);
   RegisterRequestRoutes(*server_, ctx_);
   RegisterQueueRoutes(*server_, ctx_);

@@ -111,6 +111,7 @@ struct HarnessOptions {
   bool with_events = true;
   bool with_queue = true;
   int sse_keepalive_ms = 15000;
+  std::string cors_origin;
 };
 
 class ApiTest : public ::testing::Test {
@@ -145,6 +146,7 @@ class ApiTest : public ::testing::Test {
     ctx.token = kToken;
     ctx.public_reads = o.public_reads;
     ctx.sse_keepalive_ms = o.sse_keepalive_ms;
+    ctx.cors_origin = o.cors_origin;
     if (o.with_queue) {
       ctx.open_queue =
           [this]() -> absl::StatusOr<std::unique_ptr<queue::MessageQueue>> {

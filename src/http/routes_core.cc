@@ -69,7 +69,18 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
         req.has_param("token") ? req.get_param_value("token") : "";
     httplib::Request probe;
     probe.headers.emplace("Authorization", "Bearer " + token);
-    if (!Authorize(ctx, probe, res, true)) return;
+    if (!Authorize(ctx, probe, res, true)) {
+      // A person followed this link: answer in words, not JSON.
+      res.status = 401;
+      return res.set_content(
+          "<!doctype html><meta charset=utf-8><title>ebb: sign-in "
+          "failed</title>"
+          "<p>This sign-in link's token is wrong or old. Use the link `ebb up` "
+          "printed, "
+          "or open <code>/login?token=</code> followed by the contents of the "
+          "<code>token</code> file in ebb's data directory.</p>",
+          "text/html; charset=utf-8");
+    }
     res.set_header("Set-Cookie",
                    "ebb_token=" + token +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000");

@@ -44,6 +44,25 @@ const char* StrategyName(spec::ScalingStrategyType type) {
   return "default";
 }
 
+// The line of the metadata key an error names ("metadata.value: ...", or
+// "value ..."), else the trigger's own line.
+spec::SourceLocation KeyLocation(const spec::ScaleTrigger& trigger,
+                                 const std::string& message) {
+  const spec::SourceLocation* best = nullptr;
+  size_t best_pos = std::string::npos, best_len = 0;
+  for (const auto& [key, loc] : trigger.metadata_locations) {
+    const size_t pos = message.find(key);
+    if (pos == std::string::npos) continue;
+    // The earliest mention wins; at the same position the longer key does.
+    if (pos < best_pos || (pos == best_pos && key.size() > best_len)) {
+      best = &loc;
+      best_pos = pos;
+      best_len = key.size();
+    }
+  }
+  return best ? *best : trigger.location;
+}
+
 }  // namespace
 
 absl::StatusOr<ScalerContext> MakeScalerContext(
@@ -114,11 +133,19 @@ void ValidateTriggers(const ScalerRegistry& registry,
       }
       absl::Status valid = factory->Validate(*ctx);
       if (!valid.ok()) {
-        out.push_back(Diag(Severity::kError, trigger.location,
+        out.push_back(Diag(Severity::kError,
+                           KeyLocation(trigger, std::string(valid.message())),
                            absl::StrCat(label, ": ", valid.message())));
         continue;
       }
 
+      // A strategy that is itself invalid is reported by spec; a pairing
+      // warning about the default it would fall back to would only confuse.
+      const std::string& written = job.scaling_strategy.strategy_as_written;
+      if (!written.empty() && written != "default" && written != "custom" &&
+          written != "accurate" && written != "eager") {
+        continue;
+      }
       const spec::ScalingStrategyType strategy = job.scaling_strategy.strategy;
       const InFlightCounting counting = factory->CountsInFlight(*ctx);
       if (strategy == spec::ScalingStrategyType::kDefault &&

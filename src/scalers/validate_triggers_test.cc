@@ -127,6 +127,22 @@ TEST_F(ValidateTriggersTest, MisspelledKeyWarnsAtItsLineWithSuggestion) {
       << ds[0].message;
 }
 
+TEST_F(ValidateTriggersTest, BadMetadataValueIsReportedAtTheKeysLine) {
+  trigger_.metadata["value"] = "one";
+  trigger_.metadata_locations["value"] = {"sj.yaml", 34, 16};
+  trigger_.metadata_locations["queueName"] = {"sj.yaml", 32, 20};
+  auto ds = Run();
+  ASSERT_FALSE(ds.empty());
+  EXPECT_EQ(ds[0].severity, Sev::kError);
+  EXPECT_EQ(ds[0].location.line, 34) << ds[0].ToString();
+}
+
+TEST_F(ValidateTriggersTest, NoPairingWarningForAnInvalidStrategy) {
+  job_.scaling_strategy.strategy_as_written = "acurate";  // spec reports it
+  auto ds = Run();
+  EXPECT_TRUE(ds.empty()) << ds[0].ToString();
+}
+
 TEST_F(ValidateTriggersTest, FactoryErrorsAreReportedWithoutSecrets) {
   trigger_.metadata["mode"] = "MessageRate";  // needs http
   auto ds = Run();

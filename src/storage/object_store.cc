@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/ids.h"
 #include "storage/filesystem/filesystem_object_store.h"
+#include "storage/s3/s3_object_store.h"
 
 namespace ebb::storage {
 namespace {
@@ -55,7 +56,8 @@ std::string ContentEtag(std::string_view data) {
 
 absl::StatusOr<std::unique_ptr<ObjectStore>> OpenObjectStore(
     const std::string& uri) {
-  constexpr char kKnown[] = "known: file:///abs/dir, /abs/dir, rel/dir";
+  constexpr char kKnown[] =
+      "known: file:///abs/dir, /abs/dir, rel/dir, s3://bucket/prefix";
   if (uri.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("empty object store URI (", kKnown, ")"));
@@ -69,6 +71,8 @@ absl::StatusOr<std::unique_ptr<ObjectStore>> OpenObjectStore(
                        "\": file:// needs an absolute path and no host, as in "
                        "file:///var/lib/ebb/results"));
     }
+  } else if (absl::StartsWith(uri, "s3://")) {
+    return OpenS3ObjectStore(uri);
   } else if (size_t p = uri.find("://"); p != std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("object store URI \"", uri, "\": unknown scheme \"",

@@ -4,7 +4,9 @@
 //
 // ObjectStore: where workers put results (`<id>-<n>.png`, then `<id>.json`) and
 // the UI reads them. Chosen by URI with OpenObjectStore: a plain path or
-// file:///path is the filesystem store (filesystem/); s3:// comes later (s3/).
+// file:///path is the filesystem store (filesystem/); s3://bucket/prefix is S3
+// or MinIO (s3/s3_options.h gives the URI form: endpoint, region and
+// credentials from the query or the AWS_* environment).
 //
 // Contract: Put is atomic and durable when it returns OK: a reader sees the
 // whole object or none, never a prefix. Keys are flat names without "..", may
