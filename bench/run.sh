@@ -23,7 +23,7 @@ if [ ! -f "$build/build.ninja" ]; then
 else
   cmake -S . -B "$build" -DEBB_BUILD_BENCH=ON >/dev/null
 fi
-ninja -C "$build" -j"$(nproc)" ebb ebb-supervise bench_reaction bench_launch \
+ninja -C "$build" -j"$(nproc)" ebb ebb-supervise bench_s3 bench_reaction bench_launch \
   bench_footprint bench_queue bench_api
 
 rmq_dir=""

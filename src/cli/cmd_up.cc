@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -143,6 +144,52 @@ absl::Status LockDataDir(const std::string& data_dir) {
   return absl::OkStatus();  // fd stays open for the life of the process
 }
 
+// With an s3:// store, the credentials ebb up and its workers use: flags, else
+// the Secret (rootUser/rootPassword), else the AWS_* environment as it is. Sets
+// them in this process's environment (the store reads AWS_*) and returns every
+// AWS_* setting in *env for the jobs. Values are never logged.
+absl::Status S3Credentials(const UpOptions& o, const spec::Manifests& manifests,
+                           std::map<std::string, std::string>* env) {
+  if (o.store.rfind("s3://", 0) != 0) return absl::OkStatus();
+  std::string id = o.s3_access_key_id, secret = o.s3_secret_access_key,
+              source = "flags";
+  if (id.empty() || secret.empty()) {
+    const std::string name = o.s3_secret.empty() ? "minio" : o.s3_secret;
+    const spec::Secret* found = nullptr;
+    for (const auto& s : manifests.secrets) {
+      if (s.name == name) found = &s;
+    }
+    if (found) {
+      auto user = found->data.find("rootUser");
+      auto pass = found->data.find("rootPassword");
+      if (user == found->data.end() || pass == found->data.end()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "Secret ", name,
+            " has no rootUser and rootPassword keys for the S3 store"));
+      }
+      id = user->second;
+      secret = pass->second;
+      source = "Secret " + name;
+    } else if (!o.s3_secret.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--s3-secret ", name, ": no such Secret in the manifests"));
+    } else {
+      source = "the AWS_* environment";
+    }
+  }
+  if (!id.empty() && !secret.empty()) {
+    ::setenv("AWS_ACCESS_KEY_ID", id.c_str(), 1);
+    ::setenv("AWS_SECRET_ACCESS_KEY", secret.c_str(), 1);
+  }
+  for (const char* k :
+       {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+        "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE"}) {
+    if (const char* v = std::getenv(k); v && *v) (*env)[k] = v;
+  }
+  EBB_LOG_INFO("S3 store credentials from {}", source);
+  return absl::OkStatus();
+}
+
 // ebb-supervise beside this binary (small: cheap to start per job), else
 // `ebb __supervise`.
 std::vector<std::string> SupervisorArgv(const std::string& self) {
@@ -253,6 +300,11 @@ int RunUp(const UpOptions& in) {
                   std::string(executor.status().message()));
     return kExitFailure;
   }
+  std::map<std::string, std::string> store_env;
+  if (absl::Status s = S3Credentials(o, *manifests, &store_env); !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitUsage;
+  }
   auto store = storage::OpenObjectStore(o.store);
   if (!store.ok()) {
     EBB_LOG_ERROR("object store: {}", std::string(store.status().message()));
@@ -281,6 +333,8 @@ int RunUp(const UpOptions& in) {
   copts.loop.extra_env = {{"EBB_STORE", o.store},
                           {"EBB_QUEUE_URL", api_url},
                           {"EBB_TOKEN", *token}};
+  // Workers write to the same store with the same credentials.
+  for (const auto& [k, v] : store_env) copts.loop.extra_env[k] = v;
   for (const std::string& kv : o.worker_env) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

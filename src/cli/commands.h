@@ -58,6 +58,12 @@ struct UpOptions {
   std::string token_file;   // API token file; default DATA_DIR/token (env
                             // EBB_TOKEN wins)
   std::string cors_origin;  // "" = CORS off
+  // S3 credentials when --store is s3://: flags, else the Secret named here
+  // (keys rootUser/rootPassword, as the seed's `minio` Secret holds them;
+  // "minio" is tried when unset), else the AWS_* environment.
+  std::string s3_secret;
+  std::string s3_access_key_id;
+  std::string s3_secret_access_key;
 };
 int RunUp(const UpOptions& o);
 

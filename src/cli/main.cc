@@ -122,6 +122,17 @@ int main(int argc, char** argv) {
       "--cors-origin", up.cors_origin,
       "allow this browser origin to call the API (CORS is off by default)");
   c_up->add_option(
+      "--s3-secret", up.s3_secret,
+      "with --store s3://...: a Secret in the manifests holding rootUser and "
+      "rootPassword (default: `minio` when present)");
+  c_up->add_option("--s3-access-key-id", up.s3_access_key_id,
+                   "with --store s3://...: access key (else the Secret, else "
+                   "AWS_ACCESS_KEY_ID)");
+  c_up->add_option("--s3-secret-access-key", up.s3_secret_access_key,
+                   "with --store s3://...: secret key (visible to `ps`: prefer "
+                   "the Secret or "
+                   "AWS_SECRET_ACCESS_KEY)");
+  c_up->add_option(
       "--worker-env", up.worker_env,
       "KEY=VALUE added to every job's environment (repeatable), e.g. "
       "EBB_SIM_INFERENCE_MS=500");

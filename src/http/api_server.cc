@@ -18,7 +18,13 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
   // Nagle plus delayed ACKs cap them at a few per second.
   server_->set_tcp_nodelay(true);
   // Each open event stream holds a worker thread; leave room for browser tabs.
+  // A keep-alive connection holds a pool thread while it waits (up to the 5 s
+  // keep-alive timeout), and each open event stream holds one: leave room.
   server_->new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // cpp-httplib closes a keep-alive connection after 5 requests by default; a
+  // worker or browser then reconnects, and under load a dropped SYN costs a 1 s
+  // retransmit (BENCHMARKS.md). Keep connections for many requests.
+  server_->set_keep_alive_max_count(10000);
   // cpp-httplib's default also sets SO_REUSEPORT, which lets a second `ebb up`
   // bind the same port and share its traffic. Reuse the address only.
   server_->set_socket_options([](int sock) {

@@ -70,6 +70,9 @@ EbbUp::EbbUp(EbbUpConfig config) : config_(std::move(config)) {
         seed, {{"  triggers:\n", "  scalingStrategy:\n    strategy: " +
                                      config_.strategy + "\n  triggers:\n"}});
   }
+  for (const auto& [from, to] : config_.manifest_edits) {
+    seed = absl::StrReplaceAll(seed, {{from, to}});
+  }
   Write(manifests_, seed);
 
   std::string env = absl::StrCat("      Q_NAME: \"", queue_, "\"\n");
@@ -102,7 +105,8 @@ bool EbbUp::Start() {
     ::dup2(fd, 1);
     ::dup2(fd, 2);
     std::string port = absl::StrCat("127.0.0.1:", port_);
-    std::string store = store_dir_;
+    std::string store = config_.store.empty() ? store_dir_ : config_.store;
+    for (const auto& [k, v] : config_.env) ::setenv(k.c_str(), v.c_str(), 1);
     std::vector<std::string> args = {"ebb",      "up", "--data-dir", data_dir_,
                                      "--listen", port, "--store",    store};
     if (config_.single_node) {
@@ -227,7 +231,8 @@ int EbbUp::Ebb(const std::vector<std::string>& args, std::string* out) const {
 
 std::vector<pid_t> EbbUp::WorkerPids() const {
   std::vector<pid_t> pids;
-  const std::string needle = "EBB_STORE=" + store_dir_;
+  const std::string needle =
+      "EBB_STORE=" + (config_.store.empty() ? store_dir_ : config_.store);
   DIR* d = ::opendir("/proc");
   if (!d) return pids;
   while (dirent* e = ::readdir(d)) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -33,6 +34,13 @@ struct EbbUpConfig {
   // `ebb up` with no manifests: the embedded queue and the built-in ScaledJob
   // (max_replica_count becomes --max-jobs; worker_env becomes --worker-env).
   bool single_node = false;
+  // --store (default: a results directory of the test's own).
+  std::string store;
+  // Text replacements applied to the seed's manifests (after the fixture's
+  // own).
+  std::vector<std::pair<std::string, std::string>> manifest_edits;
+  // Environment variables set for `ebb up` (and so for nothing else).
+  std::map<std::string, std::string> env;
 };
 
 class EbbUp {
