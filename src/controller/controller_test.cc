@@ -6,40 +6,12 @@
 
 #include "executors/fake_executor.h"
 #include "gtest/gtest.h"
+#include "scalers/testing/fake_scaler.h"
 
 namespace ebb::controller {
 namespace {
 
 std::atomic<double> g_queue_length{0};
-
-class QueueScaler : public scalers::Scaler {
- public:
-  absl::StatusOr<scalers::MetricReading> GetMetricsAndActivity() override {
-    double v = g_queue_length.load();
-    return scalers::MetricReading{"s0-q-tasks", v, v > 0};
-  }
-  double Target() const override { return 1; }
-  std::string MetricName() const override { return "s0-q-tasks"; }
-  std::string Describe() const override { return "q"; }
-};
-
-class QueueScalerFactory : public scalers::ScalerFactory {
- public:
-  std::string Type() const override { return "q"; }
-  std::vector<std::string> KnownMetadataKeys() const override {
-    return {"queueName"};
-  }
-  absl::Status Validate(const scalers::ScalerContext&) const override {
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::unique_ptr<scalers::Scaler>> Create(
-      const scalers::ScalerContext&) const override {
-    return std::unique_ptr<scalers::Scaler>(new QueueScaler());
-  }
-  std::string QueueName(const scalers::ScalerContext& ctx) const override {
-    return ctx.trigger->metadata.at("queueName");
-  }
-};
 
 std::shared_ptr<spec::Manifests> OneScaledJob(int polling_interval) {
   auto m = std::make_shared<spec::Manifests>();
@@ -74,7 +46,8 @@ class ControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     g_queue_length = 0;
-    registry_.Register(std::make_unique<QueueScalerFactory>());
+    registry_.Register(
+        std::make_unique<scalers::FakeQueueScalerFactory>(&g_queue_length));
   }
   scalers::ScalerRegistry registry_;
   executors::FakeExecutor executor_;

@@ -24,39 +24,12 @@
 #include "http/api_server.h"
 #include "http/events.h"
 #include "queue/fake_message_queue.h"
+#include "scalers/testing/fake_scaler.h"
 #include "storage/testing/in_memory_object_store.h"
 
 namespace ebb::http::testing {
 
 inline constexpr char kToken[] = "test-token-123";
-
-class ZeroScaler : public scalers::Scaler {
- public:
-  absl::StatusOr<scalers::MetricReading> GetMetricsAndActivity() override {
-    return scalers::MetricReading{"s0-q-tasks", 0, false};
-  }
-  double Target() const override { return 1; }
-  std::string MetricName() const override { return "s0-q-tasks"; }
-  std::string Describe() const override { return "q"; }
-};
-
-class ZeroScalerFactory : public scalers::ScalerFactory {
- public:
-  std::string Type() const override { return "q"; }
-  std::vector<std::string> KnownMetadataKeys() const override {
-    return {"queueName"};
-  }
-  absl::Status Validate(const scalers::ScalerContext&) const override {
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::unique_ptr<scalers::Scaler>> Create(
-      const scalers::ScalerContext&) const override {
-    return std::unique_ptr<scalers::Scaler>(new ZeroScaler());
-  }
-  std::string QueueName(const scalers::ScalerContext& ctx) const override {
-    return ctx.trigger->metadata.at("queueName");
-  }
-};
 
 // A MessageQueue that forwards to a shared FakeMessageQueue (open_queue hands
 // out owned connections; the test keeps the broker).
@@ -116,8 +89,10 @@ struct HarnessOptions {
 
 class ApiTest : public ::testing::Test {
  protected:
+  std::atomic<double> zero_{0};  // the fake trigger's queue: always empty
   void StartServer(HarnessOptions o = {}) {
-    registry_.Register(std::make_unique<ZeroScalerFactory>());
+    registry_.Register(
+        std::make_unique<scalers::FakeQueueScalerFactory>(&zero_));
     auto m = std::make_shared<spec::Manifests>();
     spec::ScaledJob job;
     job.name = "sd";
