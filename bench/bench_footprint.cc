@@ -138,18 +138,9 @@ void Report(const char* name, const Footprint& f) {
               f.cpu_pct, f.cpu_ticks_pct);
 }
 
-int Flag(int argc, char** argv, const std::string& name, int def) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--" + name + "=", 0) == 0)
-      return std::atoi(a.c_str() + name.size() + 3);
-  }
-  return def;
-}
-
 int Main(int argc, char** argv) {
-  const int seconds = Flag(argc, argv, "seconds", 30);
-  const int warmup = Flag(argc, argv, "warmup", 5);
+  const int seconds = IntFlag(argc, argv, "seconds", 30);
+  const int warmup = IntFlag(argc, argv, "warmup", 5);
   InitLogging("warn");
   InstallSignalCleanup();
   Broker broker;

@@ -177,11 +177,7 @@ void Report(const char* name, const LaunchResult& r, double baseline_rate) {
 }
 
 int Main(int argc, char** argv) {
-  int n = 300;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--n=", 0) == 0) n = std::atoi(a.c_str() + 4);
-  }
+  const int n = IntFlag(argc, argv, "n", 300);
   InitLogging("warn");
   InstallSignalCleanup();
   std::printf(

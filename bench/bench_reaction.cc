@@ -248,20 +248,11 @@ void Report(const char* name, const Result& r, int n, double target_p50,
   }
 }
 
-int Flag(int argc, char** argv, const std::string& name, int def) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--" + name + "=", 0) == 0)
-      return std::atoi(a.c_str() + name.size() + 3);
-  }
-  return def;
-}
-
 int Main(int argc, char** argv) {
-  const int na = Flag(argc, argv, "a", 200);
-  const int nb = Flag(argc, argv, "b", 50);
-  const double gap_a = Flag(argc, argv, "gap_a_ms", 50) / 1000.0;
-  const double gap_b = Flag(argc, argv, "gap_b_ms", 1000) / 1000.0;
+  const int na = IntFlag(argc, argv, "a", 200);
+  const int nb = IntFlag(argc, argv, "b", 50);
+  const double gap_a = IntFlag(argc, argv, "gap_a_ms", 50) / 1000.0;
+  const double gap_b = IntFlag(argc, argv, "gap_b_ms", 1000) / 1000.0;
   InitLogging("warn");
   InstallSignalCleanup();
   Broker broker;

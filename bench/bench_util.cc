@@ -412,4 +412,13 @@ bool EbbUpProcess::Submit(const nlohmann::json& body, std::string* error) {
   return true;
 }
 
+int IntFlag(int argc, char** argv, const std::string& name, int def) {
+  const std::string prefix = "--" + name + "=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind(prefix, 0) == 0) return std::atoi(a.c_str() + prefix.size());
+  }
+  return def;
+}
+
 }  // namespace ebb::bench

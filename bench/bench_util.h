@@ -133,6 +133,9 @@ class EbbUpProcess {
   std::unique_ptr<HttpClientHolder> client_;
 };
 
+// The value of `--NAME=INT` among the arguments, or `def` when absent.
+int IntFlag(int argc, char** argv, const std::string& name, int def);
+
 }  // namespace ebb::bench
 
 #endif  // EBB_BENCH_BENCH_UTIL_H_

@@ -91,7 +91,26 @@ int FreePort() {
   return port;
 }
 
-int RunCommand(const std::vector<std::string>& argv, std::string* output) {
+std::vector<std::string> MergedEnvironment(
+    const std::map<std::string, std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv = *e;
+    if (extra.count(kv.substr(0, kv.find('='))) == 0) out.push_back(kv);
+  }
+  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
+  return out;
+}
+
+int RunCommand(const std::vector<std::string>& argv, std::string* output,
+               const std::map<std::string, std::string>& env) {
+  // Everything exec needs is built before fork: the child only dup2s and execs.
+  std::vector<std::string> envs = MergedEnvironment(env);
+  std::vector<char*> cenv, cargs;
+  for (auto& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
+  for (const auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
+  cargs.push_back(nullptr);
   int pipefd[2];
   if (::pipe(pipefd) != 0) return -1;
   pid_t pid = ::fork();
@@ -100,10 +119,7 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output) {
     ::dup2(pipefd[1], 2);
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
+    ::execvpe(cargs[0], cargs.data(), cenv.data());
     _exit(127);
   }
   ::close(pipefd[1]);

@@ -12,6 +12,7 @@
 #ifndef EBB_TESTS_HARNESS_HARNESS_H_
 #define EBB_TESTS_HARNESS_HARNESS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,9 +58,16 @@ class ScopedRabbitMq {
 // A free TCP port on 127.0.0.1 (bound and released; racy but fine on loopback).
 int FreePort();
 
-// Runs argv (no shell), returns exit code; stdout+stderr into *output if given.
+// Runs argv (no shell, PATH searched) with this process's environment plus
+// `env` (which wins), returns the exit code (128+signal if killed);
+// stdout+stderr into *output if given.
 int RunCommand(const std::vector<std::string>& argv,
-               std::string* output = nullptr);
+               std::string* output = nullptr,
+               const std::map<std::string, std::string>& env = {});
+
+// This process's environment as NAME=VALUE strings, with `extra` set over it.
+std::vector<std::string> MergedEnvironment(
+    const std::map<std::string, std::string>& extra);
 
 }  // namespace ebb::testing
 

@@ -26,18 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<std::string> MergedEnv(
-    const std::map<std::string, std::string>& extra) {
-  std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv = *e;
-    std::string name = kv.substr(0, kv.find('='));
-    if (extra.count(name) == 0) out.push_back(kv);
-  }
-  for (const auto& [k, v] : extra) out.push_back(k + "=" + v);
-  return out;
-}
-
 std::vector<char*> CStrings(std::vector<std::string>& v) {
   std::vector<char*> out;
   for (std::string& s : v) out.push_back(s.data());
@@ -83,7 +71,7 @@ std::map<std::string, std::string> AwsEnv(const std::string& dir,
 pid_t SpawnProcess(const std::vector<std::string>& argv,
                    const std::map<std::string, std::string>& env,
                    const std::string& log) {
-  std::vector<std::string> envs = MergedEnv(env);
+  std::vector<std::string> envs = MergedEnvironment(env);
   std::vector<std::string> args = argv;
   std::vector<char*> cenv = CStrings(envs);
   std::vector<char*> cargs = CStrings(args);
@@ -107,31 +95,7 @@ pid_t SpawnProcess(const std::vector<std::string>& argv,
 int RunWithEnv(const std::vector<std::string>& argv,
                const std::map<std::string, std::string>& env,
                std::string* output) {
-  std::vector<std::string> envs = MergedEnv(env);
-  std::vector<std::string> args = argv;
-  std::vector<char*> cenv = CStrings(envs);
-  std::vector<char*> cargs = CStrings(args);
-  int pipefd[2];
-  if (::pipe(pipefd) != 0) return -1;
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(pipefd[1], 1);
-    ::dup2(pipefd[1], 2);
-    ::close(pipefd[0]);
-    ::close(pipefd[1]);
-    ::execvpe(cargs[0], cargs.data(), cenv.data());
-    _exit(127);
-  }
-  ::close(pipefd[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(pipefd[0], buf, sizeof(buf))) > 0) {
-    if (output) output->append(buf, static_cast<size_t>(n));
-  }
-  ::close(pipefd[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return RunCommand(argv, output, env);
 }
 
 void StopProcess(pid_t pid, int sig) {
