@@ -11,6 +11,7 @@
 #   PROMPTS=12 scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/checkout.sh
 mode=single
 stay=1
 for arg in "$@"; do
@@ -24,7 +25,8 @@ for arg in "$@"; do
 done
 [ -t 0 ] || stay=0  # no terminal to press Ctrl-C in: stop when done
 prompts=${PROMPTS:-8}
-demo=${EBB_DEMO_DIR:-/tmp/ebb-demo}
+# This checkout's own state folder: a demo of another checkout is never touched.
+demo=${EBB_DEMO_DIR:-$(ebb_checkout_dir "${TMPDIR:-/tmp}/ebb-demo")}
 
 if [ -t 1 ]; then
   say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
@@ -51,13 +53,15 @@ if ! scripts/build.sh ebb ebb-supervise 2>&1 | tee "$build_log" |
 fi
 ebb=$PWD/build/src/cli/ebb
 
-# A demo left running (an earlier run, or one still open in another terminal) is
-# stopped first: its ebb up, then its broker.
-if [ -f "$demo/ebb.pid" ] && kill -0 "$(cat "$demo/ebb.pid")" 2>/dev/null; then
-  say "stopping the earlier demo's ebb up (pid $(cat "$demo/ebb.pid"))"
-  kill -INT "$(cat "$demo/ebb.pid")" 2>/dev/null || true
-  for _ in $(seq 1 100); do kill -0 "$(cat "$demo/ebb.pid")" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$(cat "$demo/ebb.pid")" 2>/dev/null || true
+# A demo of this checkout left running (an earlier run, or one still open in
+# another terminal) is stopped first: its ebb up, then its broker. The pid file is
+# trusted only if that pid still runs this checkout's ebb.
+old_pid=$(cat "$demo/ebb.pid" 2>/dev/null || true)
+if ebb_pid_runs "$old_pid" "$ebb"; then
+  say "stopping this checkout's earlier demo (ebb up, pid $old_pid)"
+  kill -INT "$old_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do ebb_pid_runs "$old_pid" "$ebb" || break; sleep 0.1; done
+  ebb_pid_runs "$old_pid" "$ebb" && kill -KILL "$old_pid" 2>/dev/null || true
 fi
 [ -d "$demo/rabbitmq" ] && scripts/rabbitmq.sh stop "$demo/rabbitmq" >/dev/null 2>&1 || true
 rm -rf "$demo"
