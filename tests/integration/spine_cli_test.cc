@@ -33,7 +33,13 @@ std::vector<std::string> Cmd(std::vector<std::string> args, const EbbUp& up) {
 }
 
 TEST(SpineCliTest, SubmitStatusJobsLogsAndMetrics) {
-  EbbUp up(Config());
+  EbbUpConfig c = Config();
+  // The seed keeps no finished job (successfulJobsHistoryLimit: 0): one that
+  // finished before `ebb jobs` looked would be gone. Keep them, so the job
+  // list below does not depend on how fast the worker was.
+  c.manifest_edits = {
+      {"successfulJobsHistoryLimit: 0", "successfulJobsHistoryLimit: 10"}};
+  EbbUp up(c);
   ASSERT_TRUE(up.Start()) << up.log();
   std::string out;
   ASSERT_EQ(
@@ -59,12 +65,26 @@ TEST(SpineCliTest, SubmitStatusJobsLogsAndMetrics) {
   EXPECT_EQ(status["scaledJobs"][0]["maxReplicaCount"], 4);
   EXPECT_FALSE(status["scaledJobs"][0]["last"].is_null());
 
-  ASSERT_EQ(up.Ebb(Cmd({"jobs", "-o", "json"}, up), &out), 0) << out;
-  auto jobs = nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
-  ASSERT_FALSE(jobs.is_discarded()) << out;
-  ASSERT_GE(jobs["jobs"].size(), 1u);
-  const std::string job = jobs["jobs"][0]["name"];
-  EXPECT_EQ(jobs["jobs"][0]["scaledJob"], "stable-diff-job");
+  // A finished job (kept by the history limit above): its log is complete.
+  nlohmann::json job_json;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        if (up.Ebb(Cmd({"jobs", "-o", "json"}, up), &out) != 0 ||
+            out.find('{') == std::string::npos) {
+          return false;
+        }
+        auto jobs =
+            nlohmann::json::parse(out.substr(out.find('{')), nullptr, false);
+        if (jobs.is_discarded()) return false;
+        for (const auto& j : jobs["jobs"]) {
+          if (j["state"] == "succeeded") job_json = j;
+        }
+        return !job_json.is_null();
+      },
+      absl::Seconds(60)))
+      << out << up.log();
+  const std::string job = job_json["name"];
+  EXPECT_EQ(job_json["scaledJob"], "stable-diff-job");
   ASSERT_EQ(up.Ebb(Cmd({"logs", job}, up), &out), 0) << out;
   EXPECT_TRUE(absl::StrContains(out, "worker")) << out;
   EXPECT_NE(up.Ebb(Cmd({"logs", "no-such-job"}, up), &out), 0);
