@@ -113,25 +113,40 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
   if (!finished && sup.ok() && !alive) {
     // It may have written its final state just before exiting: re-read.
     if (auto again = ReadStateFile(dir); again.ok()) state = *again;
-    if (state.state != JobState::kSucceeded &&
-        state.state != JobState::kFailed) {
-      state.state = JobState::kFailed;
-      state.reason = "SupervisorLost";
-      state.message = absl::StrCat("the job's supervisor process (pid ",
-                                   sup->pid, ") is gone");
-      state.finished = options_.clock->Now();
-      for (ContainerStatus& c : state.containers) {
-        c.ready = false;
-        if (c.state == "running" || c.state == "waiting")
-          c.state = "terminated";
-      }
-      if (absl::Status s = WriteStateFile(dir, state); !s.ok())
-        EBB_LOG_WARN("job {}: {}", jf->name, s.ToString());
-      EBB_LOG_WARN("job {}/{}: supervisor (pid {}) died: failed, {}",
-                   jf->namespace_, jf->name, sup->pid, "SupervisorLost");
-    }
+    MarkSupervisorLost(dir, *jf, state,
+                       absl::StrCat("the job's supervisor process (pid ",
+                                    sup->pid, ") is gone"));
+  } else if (!finished && !sup.ok() &&
+             options_.clock->Now() - state.created > kSupervisorStartGrace) {
+    // Create records the supervisor right after spawning it, under mu_: a
+    // job still without a record long after it was created never got one —
+    // its creator was killed between writing the job's files and starting
+    // the supervisor. Left pending, it would hold back its ScaledJob for
+    // ever (pending jobs are counted as about to take messages).
+    MarkSupervisorLost(dir, *jf, state,
+                       "the job's supervisor never started (the process "
+                       "creating the job stopped first)");
   }
   return MakeJob(*jf, state);
+}
+
+void LocalExecutor::MarkSupervisorLost(const std::string& dir,
+                                       const JobFile& jf, StateFile& state,
+                                       const std::string& message) {
+  if (state.state == JobState::kSucceeded || state.state == JobState::kFailed)
+    return;
+  state.state = JobState::kFailed;
+  state.reason = "SupervisorLost";
+  state.message = message;
+  state.finished = options_.clock->Now();
+  for (ContainerStatus& c : state.containers) {
+    c.ready = false;
+    if (c.state == "running" || c.state == "waiting") c.state = "terminated";
+  }
+  if (absl::Status s = WriteStateFile(dir, state); !s.ok())
+    EBB_LOG_WARN("job {}: {}", jf.name, s.ToString());
+  EBB_LOG_WARN("job {}/{}: failed, SupervisorLost: {}", jf.namespace_, jf.name,
+               message);
 }
 
 absl::StatusOr<std::vector<Job>> LocalExecutor::List(
