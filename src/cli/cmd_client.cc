@@ -80,6 +80,12 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
       if (last.contains("error")) {
         decision += " [" + last["error"].get<std::string>() + "]";
       }
+      // Jobs that fail to start hold creation back: say so even when this
+      // poll had nothing to create.
+      if (last.contains("startBackoff") &&
+          Str(last, "startBackoff") != Str(last, "error")) {
+        decision += " [" + Str(last, "startBackoff") + "]";
+      }
     }
     if (sj["paused"].get<bool>()) decision = "paused; " + decision;
     std::cout << absl::StrFormat("%-24s %-9s %6s %5s %8s %4s %6s  %s\n",
@@ -100,14 +106,18 @@ int RunJobs(const ServerOptions& s, const std::string& output) {
     std::cout << j->dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << absl::StrFormat("%-32s %-24s %-10s %-24s %s\n", "NAME",
-                               "SCALEDJOB", "STATE", "CREATED", "REASON");
+  // STATE is the job's (it ran to the end: succeeded); OUTCOME is what became
+  // of the request it took (done, failed, dead-lettered, no message...).
+  std::cout << absl::StrFormat("%-32s %-24s %-10s %-14s %-24s %s\n", "NAME",
+                               "SCALEDJOB", "STATE", "OUTCOME", "CREATED",
+                               "REASON");
   for (const auto& job : (*j)["jobs"]) {
     std::string state = Str(job, "state");
     if (job["deleting"].get<bool>()) state += "*";
-    std::cout << absl::StrFormat(
-        "%-32s %-24s %-10s %-24s %s\n", Str(job, "name"), Str(job, "scaledJob"),
-        state, Str(job, "created"), job["reason"].get<std::string>());
+    std::cout << absl::StrFormat("%-32s %-24s %-10s %-14s %-24s %s\n",
+                                 Str(job, "name"), Str(job, "scaledJob"), state,
+                                 Str(job, "outcome"), Str(job, "created"),
+                                 job["reason"].get<std::string>());
   }
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "cli/commands.h"
 #include "cli/wiring.h"
+#include "executors/local/check_images.h"
 
 namespace ebb::cli {
 
@@ -16,6 +17,26 @@ int RunValidate(const ValidateOptions& o) {
   if (!result.ok()) {
     std::cerr << "error: " << result.status().message() << "\n";
     return kExitFailure;
+  }
+  // What the local executor could not run (an image with neither a command
+  // nor a mapping in ebb-local.yaml beside the manifests).
+  executors::local::ImageMap images;
+  if (std::string path = executors::local::FindLocalConfig(o.files);
+      !path.empty()) {
+    auto loaded = executors::local::ImageMap::Load(path);
+    if (loaded.ok()) {
+      images = *std::move(loaded);
+    } else {
+      spec::SourceLocation where;
+      where.file = path;
+      result->diagnostics.push_back(
+          spec::Diagnostic{spec::Diagnostic::Severity::kError, where,
+                           std::string(loaded.status().message())});
+    }
+  }
+  for (spec::Diagnostic& d :
+       executors::local::CheckLocalImages(result->manifests, images)) {
+    result->diagnostics.push_back(std::move(d));
   }
   if (result->manifests.scaled_jobs.empty()) {
     // Nothing to scale is never what the user meant (a `kind` typo, a wrong

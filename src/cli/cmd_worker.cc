@@ -12,6 +12,7 @@
 #include "inference/sim/sim_text_to_image.h"
 #include "queue/http/http_message_queue.h"
 #include "storage/object_store.h"
+#include "worker/outcome.h"
 #include "worker/worker.h"
 
 namespace ebb::cli {
@@ -119,6 +120,9 @@ int RunWorker(const WorkerCliOptions& o) {
   // Wake the signal thread so it can be joined.
   pthread_kill(signals.native_handle(), SIGUSR1);
   signals.join();
+  if (absl::Status s = worker::WriteOutcome(w.stats()); !s.ok()) {
+    EBB_LOG_WARN("{}", std::string(s.message()));
+  }
   if (!handled.ok()) {
     EBB_LOG_ERROR("worker: {}",
                   MaskUrlCredentials(std::string(handled.status().message())));

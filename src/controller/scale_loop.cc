@@ -241,7 +241,17 @@ PollRecord ScaleLoop::Poll(const std::string& cause) {
 
   record.decision =
       strategies::Decide(*strategy_, combined, running_all, pending, min, x);
-  const int64_t to_create = record.decision.create;
+  const absl::Duration delay_before = start_backoff_.delay();
+  start_backoff_.Observe(*jobs, record.time);
+  record.start_backoff = start_backoff_.Describe(record.time);
+  if (start_backoff_.delay() > delay_before) {
+    EBB_LOG_WARN("scaledjob {}: {}", job_.name, record.start_backoff);
+  }
+  const int64_t to_create =
+      record.start_backoff.empty() ? record.decision.create : 0;
+  if (record.decision.create > 0 && !record.start_backoff.empty()) {
+    record.error = record.start_backoff;
+  }
   if (to_create > 0) {
     auto request = executors::BuildJobRequest(job_, *manifests_);
     if (!request.ok()) {

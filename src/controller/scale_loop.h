@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "controller/start_backoff.h"
 #include "executors/executor.h"
 #include "metrics/metrics.h"
 #include "scalers/scaler.h"
@@ -70,6 +71,9 @@ struct PollRecord {
   int create_failures = 0;
   int cleaned_up = 0;
   std::vector<std::string> created_jobs;
+  // Non-empty while job creation is held back because jobs fail to start
+  // (controller/start_backoff.h): why, and for how long.
+  std::string start_backoff;
   std::string error;  // first error of this poll, masked
   double duration_ms = 0;
 };
@@ -142,6 +146,7 @@ class ScaleLoop {
   std::map<std::string, int> consecutive_failures_;
   std::map<std::string, std::string> last_error_;
   std::set<std::string> reported_failed_;  // failed jobs already logged
+  StartBackoff start_backoff_;
 
   mutable std::mutex mu_;  // guards meta_ and history_
   Snapshot meta_;          // without records

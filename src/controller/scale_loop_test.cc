@@ -268,5 +268,49 @@ TEST_F(ScaleLoopTest, ExportsKedaAndEbbMetrics) {
             std::string::npos);
 }
 
+// Every job fails at exec ("Argument list too long"): the loop stops creating
+// jobs and backs off, and says why in its record.
+TEST_F(ScaleLoopTest, JobsThatFailToStartHoldCreationBackWithBackoff) {
+  auto loop = MakeLoop(MakeJob(2));
+  scaler_->value = 5;
+  auto fail_all = [&] {
+    const std::vector<executors::Job> jobs = *executor_.List("ns", "sd");
+    for (executors::Job j : jobs) {
+      if (j.Finished()) continue;
+      j.state = JobState::kFailed;
+      j.reason = "BackoffLimitExceeded";
+      j.finished = clock_.Now();
+      j.containers[0].state = "terminated";
+      j.containers[0].reason = executors::kStartError;
+      j.containers[0].message = "cannot run /w: Argument list too long";
+      ASSERT_TRUE(executor_.SetJob(j).ok());
+    }
+  };
+  EXPECT_EQ(loop->Poll("start").created, 2);
+  fail_all();
+  PollRecord r = loop->Poll("interval");
+  EXPECT_EQ(r.created, 0);
+  EXPECT_NE(r.start_backoff.find("cannot run /w: Argument list too long"),
+            std::string::npos)
+      << r.start_backoff;
+  EXPECT_EQ(r.error, r.start_backoff);
+  clock_.Advance(absl::Seconds(9));
+  EXPECT_EQ(loop->Poll("interval").created, 0);
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(loop->Poll("interval").created, 2);
+  fail_all();
+  EXPECT_EQ(loop->Poll("interval").created, 0);  // now 20 s
+  clock_.Advance(absl::Seconds(19));
+  EXPECT_EQ(loop->Poll("interval").created, 0);
+  clock_.Advance(absl::Seconds(1));
+  r = loop->Poll("interval");
+  ASSERT_EQ(r.created, 2);
+  // One starts: creation goes on as usual.
+  ASSERT_TRUE(
+      executor_.SetState("ns", r.created_jobs[0], JobState::kRunning).ok());
+  r = loop->Poll("interval");
+  EXPECT_EQ(r.start_backoff, "");
+}
+
 }  // namespace
 }  // namespace ebb::controller

@@ -27,4 +27,21 @@ int64_t Job::Generation() const {
   return g;
 }
 
+std::string Job::Outcome() const {
+  for (const ContainerStatus& c : containers) {
+    if (c.reason != kStartError && !c.message.empty()) return c.message;
+  }
+  return "";
+}
+
+bool Job::StartFailed(std::string* why) const {
+  if (started != absl::InfinitePast()) return false;
+  for (const ContainerStatus& c : containers) {
+    if (c.reason != kStartError) continue;
+    if (why != nullptr) *why = c.message;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace ebb::executors

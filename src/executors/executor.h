@@ -30,6 +30,7 @@
 namespace ebb::executors {
 
 enum class JobState { kPending, kRunning, kSucceeded, kFailed };
+inline constexpr char kStartError[] = "StartError";
 std::string JobStateName(
     JobState s);  // "pending", "running", "succeeded", "failed"
 
@@ -39,6 +40,14 @@ struct ContainerStatus {
   bool ready = false;
   int restarts = 0;
   std::optional<int> exit_code;  // last exit code, or 128+signal
+  // Why the container last stopped, as Kubernetes' containerStatuses[]
+  // state.terminated says it: "Completed" (exit 0), "Error", or "StartError"
+  // when it could not be started at all (exec failed). `message` is the
+  // container's termination message (the request outcome `ebb worker`
+  // writes: worker/outcome.h), or for StartError why it failed ("cannot run
+  // /bin/w: Argument list too long"). Both cleared when a start succeeds.
+  std::string reason;
+  std::string message;
 };
 
 struct Job {
@@ -66,6 +75,13 @@ struct Job {
   }
   // Generation annotation as a number; 0 when missing or not a number.
   int64_t Generation() const;
+  // True when no container ever started and one failed to start
+  // (reason "StartError"); `*why` (when given) gets its message.
+  bool StartFailed(std::string* why = nullptr) const;
+  // The request outcome: the first termination message of a container that
+  // ran ("done", "failed", "dead-lettered", ...: worker/outcome.h); "" when
+  // none has one (yet).
+  std::string Outcome() const;
 };
 
 // One Job to create: the ScaledJob's jobTargetRef plus identity, with every env

@@ -48,6 +48,7 @@ nlohmann::json ToJson(const controller::PollRecord& r) {
       {"durationMs", r.duration_ms},
   };
   if (!r.error.empty()) j["error"] = r.error;
+  if (!r.start_backoff.empty()) j["startBackoff"] = r.start_backoff;
   return j;
 }
 
@@ -75,8 +76,11 @@ nlohmann::json ToJson(const executors::Job& job) {
                          {"restarts", c.restarts}};
     cj["exitCode"] =
         c.exit_code ? nlohmann::json(*c.exit_code) : nlohmann::json(nullptr);
+    if (!c.reason.empty()) cj["reason"] = c.reason;
+    if (!c.message.empty()) cj["message"] = c.message;
     containers.push_back(cj);
   }
+  const std::string outcome = job.Outcome();
   return {{"name", job.name},
           {"namespace", job.namespace_},
           {"scaledJob", job.scaled_job},
@@ -90,6 +94,8 @@ nlohmann::json ToJson(const executors::Job& job) {
           {"reason", job.reason},
           {"message", job.message},
           {"failedAttempts", job.failed_attempts},
+          {"outcome",
+           outcome.empty() ? nlohmann::json(nullptr) : nlohmann::json(outcome)},
           {"containers", containers}};
 }
 

@@ -38,6 +38,11 @@ struct ScalerContext {
   std::map<std::string, std::string> auth_params;
   // Env of the env-source container, secrets resolved, for `<param>FromEnv`.
   std::map<std::string, std::string> resolved_env;
+  // True when the trigger's TriggerAuthentication (or a Secret it reads) is
+  // missing, so auth_params is incomplete: validation then neither requires
+  // nor judges parameters it could have given (that error is reported once,
+  // by spec validation).
+  bool auth_unresolved = false;
 };
 
 struct MetricReading {
@@ -76,6 +81,14 @@ class ScalerFactory {
   // key, the value and the allowed values; Unimplemented ("not supported yet")
   // for recognised features ebb does not have.
   virtual absl::Status Validate(const ScalerContext& ctx) const = 0;
+  // Every problem Validate could report, in one pass (for `ebb validate`);
+  // empty when valid. The default gives Validate's one error.
+  virtual std::vector<absl::Status> ValidateAll(
+      const ScalerContext& ctx) const {
+    absl::Status s = Validate(ctx);
+    if (s.ok()) return {};
+    return {s};
+  }
   // Validate, then build a scaler (may connect). Errors are masked.
   virtual absl::StatusOr<std::unique_ptr<Scaler>> Create(
       const ScalerContext& ctx) const = 0;

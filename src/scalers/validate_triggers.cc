@@ -63,6 +63,25 @@ spec::SourceLocation KeyLocation(const spec::ScaleTrigger& trigger,
   return best ? *best : trigger.location;
 }
 
+// The context of a trigger whose authParams cannot be resolved: the env only,
+// marked auth_unresolved.
+ScalerContext ContextWithoutAuth(const spec::ScaledJob& job, int index,
+                                 const spec::Manifests& manifests) {
+  ScalerContext ctx;
+  ctx.scaled_job = &job;
+  ctx.trigger = &job.triggers.at(index);
+  ctx.trigger_index = index;
+  ctx.auth_unresolved = true;
+  absl::StatusOr<const spec::Container*> container =
+      spec::EnvSourceContainer(job);
+  if (container.ok() && *container != nullptr) {
+    absl::StatusOr<std::map<std::string, std::string>> env =
+        spec::ResolveContainerEnv(**container, job.namespace_, manifests);
+    if (env.ok()) ctx.resolved_env = *std::move(env);
+  }
+  return ctx;
+}
+
 }  // namespace
 
 absl::StatusOr<ScalerContext> MakeScalerContext(
@@ -127,17 +146,20 @@ void ValidateTriggers(const ScalerRegistry& registry,
       absl::StatusOr<ScalerContext> ctx =
           MakeScalerContext(job, index, manifests);
       if (!ctx.ok()) {
-        out.push_back(Diag(Severity::kError, trigger.location,
-                           absl::StrCat(label, ": ", ctx.status().message())));
-        continue;
+        // A missing TriggerAuthentication, Secret or key: spec validation
+        // reports it (once, at its line). Check the rest of the trigger
+        // without its authParams rather than hide its other errors.
+        ctx = ContextWithoutAuth(job, index, manifests);
       }
-      absl::Status valid = factory->Validate(*ctx);
-      if (!valid.ok()) {
-        out.push_back(Diag(Severity::kError,
-                           KeyLocation(trigger, std::string(valid.message())),
-                           absl::StrCat(label, ": ", valid.message())));
-        continue;
+      // Every error in one pass, each once.
+      std::set<std::string> said;
+      for (const absl::Status& e : factory->ValidateAll(*ctx)) {
+        const std::string message(e.message());
+        if (!said.insert(message).second) continue;
+        out.push_back(Diag(Severity::kError, KeyLocation(trigger, message),
+                           absl::StrCat(label, ": ", message)));
       }
+      if (!said.empty()) continue;
 
       // A strategy that is itself invalid is reported by spec; a pairing
       // warning about the default it would fall back to would only confuse.

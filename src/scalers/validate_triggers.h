@@ -27,8 +27,11 @@ absl::StatusOr<ScalerContext> MakeScalerContext(
 //  - error: unknown `type:`, listing the registered types;
 //  - warning: unknown metadata key (KEDA silently ignores it), at the key's
 //    file:line, with the nearest known key when one is close;
-//  - error: the factory's Validate() failure (InvalidArgument or
-//    Unimplemented "not supported yet"), at the trigger's location;
+//  - error: each of the factory's ValidateAll() errors (InvalidArgument or
+//    Unimplemented "not supported yet"), once each, at the line of the
+//    metadata key it names (else the trigger's). A missing
+//    TriggerAuthentication, Secret or key is left to spec validation, and the
+//    trigger's other errors are still reported (all in one pass);
 //  - warning: a strategy/metric pairing that starves or duplicates
 //    (DESIGN.md): `default` with a count that excludes in-flight messages
 //    (e.g. AMQP QueueLength) -> use `accurate`; `accurate`/`eager` with a

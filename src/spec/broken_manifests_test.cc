@@ -96,6 +96,9 @@ const BrokenCase kCases[] = {
      "spec.jobTargetRef.template.spec.containers[0].env[0].valueFrom."
      "secretKeyRef: Secret \"rabbitmq\" not found in namespace \"default\" "
      "(env AMQP_URL)"},
+    {"nested_too_deeply", "8:1211", "error",
+     "YAML is nested too deeply (more than 500 levels of maps and "
+     "lists); manifests nest a few dozen levels at most"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Broken, BrokenManifestTest,

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
+#include "spec/check_limits.h"
 #include "spec/parse_util.h"
 
 namespace ebb::spec {
@@ -211,6 +212,7 @@ absl::StatusOr<LoadResult> LoadManifests(
   }
   LoadResult result;
   for (const std::string& file : files) {
+    if (!internal::CheckFileSize(file, &result)) continue;
     absl::StatusOr<std::string> text = ReadFile(file);
     if (!text.ok()) return text.status();
     ParseManifests(*text, file, &result);

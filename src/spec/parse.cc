@@ -8,12 +8,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "spec/check_limits.h"
 #include "spec/known_keys.h"
+#include "spec/limits.h"
 #include "spec/manifests.h"
 #include "spec/parse_util.h"
 #include "spec/parsers.h"
 #include "spec/scrub.h"
 #include "yaml-cpp/binary.h"
+#include "yaml-cpp/depthguard.h"
 #include "yaml-cpp/yaml.h"
 
 namespace ebb::spec {
@@ -84,6 +87,26 @@ void ParseDocument(ParseContext* ctx, const YAML::Node& doc) {
   }
 }
 
+// The document's `kind`, "" when it has none (never throws).
+std::string KindOf(const YAML::Node& doc) {
+  if (!doc.IsMap()) return "";
+  const YAML::Node kind = doc["kind"];
+  return kind.IsDefined() && kind.IsScalar() ? kind.Scalar() : "";
+}
+
+// The text span of docs[i]: from its start to the next document's (or the
+// end of the text).
+int64_t DocumentBytes(const std::vector<YAML::Node>& docs, size_t i,
+                      size_t text_size) {
+  const int start = docs[i].Mark().pos;
+  if (start < 0) return 0;
+  for (size_t k = i + 1; k < docs.size(); ++k) {
+    const int next = docs[k].Mark().pos;
+    if (next >= start) return next - start;
+  }
+  return static_cast<int64_t>(text_size) - start;
+}
+
 }  // namespace
 
 ObjectMeta ParseObjectMeta(ParseContext* ctx, const YAML::Node& doc,
@@ -145,6 +168,26 @@ void ParseSecret(ParseContext* ctx, const YAML::Node& doc, Secret* secret) {
       ctx->ReadString(kv.second, Join("stringData", kv.first.Scalar()), &value);
       secret->data[kv.first.Scalar()] = value;
     }
+  }
+  // Kubernetes' MaxSecretSize. The text is within kMaxObjectBytes (checked
+  // before parsing), but YAML aliases can repeat a value.
+  int64_t total = 0;
+  const std::string* largest = nullptr;
+  for (const auto& [key, value] : secret->data) {
+    total += static_cast<int64_t>(value.size());
+    if (largest == nullptr || value.size() > secret->data[*largest].size()) {
+      largest = &key;
+    }
+  }
+  if (total > kMaxSecretDataBytes) {
+    ctx->Error(
+        ctx->Loc(Present(data) ? data : string_data),
+        absl::StrCat("Secret \"", secret->name, "\": data totals ", total,
+                     " bytes (largest key \"", *largest,
+                     "\": ", secret->data[*largest].size(),
+                     " bytes); a Secret's data is limited to ",
+                     DescribeBytes(kMaxSecretDataBytes), " in Kubernetes"));
+    secret->data.clear();
   }
 }
 
@@ -232,6 +275,14 @@ void ParseManifests(const std::string& yaml_text, const std::string& file,
   std::vector<YAML::Node> docs;
   try {
     docs = YAML::LoadAll(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp says "bad file" here; say what is wrong.
+    ctx.Error(
+        ctx.Loc(e.mark),
+        absl::StrCat("YAML is nested too deeply (more than ", kMaxYamlDepth,
+                     " levels of maps and lists); manifests nest a few "
+                     "dozen levels at most"));
+    return;
   } catch (const YAML::Exception& e) {
     ctx.Error(ctx.Loc(e.mark), absl::StrCat("YAML syntax error: ", e.msg));
     return;
@@ -240,9 +291,17 @@ void ParseManifests(const std::string& yaml_text, const std::string& file,
               absl::StrCat("cannot parse YAML: ", e.what()));
     return;
   }
-  for (const YAML::Node& doc : docs) {
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const YAML::Node& doc = docs[i];
     if (!internal::Present(doc)) continue;  // empty document ("---" alone)
     try {
+      const int64_t bytes = internal::DocumentBytes(docs, i, yaml_text.size());
+      if (std::string problem =
+              internal::ObjectSizeProblem(bytes, internal::KindOf(doc));
+          !problem.empty()) {
+        ctx.Error(ctx.Loc(doc), problem);
+        continue;
+      }
       internal::ParseDocument(&ctx, doc);
     } catch (const YAML::Exception& e) {
       ctx.Error(ctx.Loc(e.mark.is_null() ? doc.Mark() : e.mark),

@@ -84,6 +84,14 @@ void ParseContainer(ParseContext* ctx, const YAML::Node& node,
   ctx->ReadString(node["image"], path + ".image", &c->image);
   ctx->ReadStringList(node["command"], path + ".command", &c->command);
   ctx->ReadStringList(node["args"], path + ".args", &c->args);
+  for (const char* key : {"command", "args"}) {
+    const YAML::Node list = node[key];
+    Record(ctx, locs, list, Join(path, key));
+    if (!list.IsDefined() || !list.IsSequence()) continue;
+    for (size_t i = 0; i < list.size(); ++i) {
+      Record(ctx, locs, list[i], Index(Join(path, key), i));
+    }
+  }
   ctx->ReadString(node["workingDir"], path + ".workingDir", &c->working_dir);
   const YAML::Node env = node["env"];
   if (Present(env) && ctx->ExpectSeq(env, path + ".env")) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
+#include "spec/check_limits.h"
 #include "spec/manifests.h"
 #include "spec/scrub.h"
 
@@ -344,6 +345,7 @@ class Validator {
 void ValidateManifests(LoadResult* result) {
   const size_t first = result->diagnostics.size();
   Validator(result).Run();
+  internal::CheckExecLimits(result);
   internal::ScrubSecretValues(result, first);
 }
 

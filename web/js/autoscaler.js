@@ -194,6 +194,14 @@ function renderJobs() {
   $('#jobs-empty').hidden = shown.length > 0;
 }
 
+/** What became of the job's request (its worker's termination message). */
+function outcomePill(j) {
+  if (!j.outcome) return null;
+  const kind = j.outcome === 'done' ? 'done'
+    : /^(failed|dead-lettered)$/.test(j.outcome) ? 'failed' : 'unknown';
+  return h('span', { class: `pill pill-${kind} outcome`, title: 'request outcome' }, j.outcome);
+}
+
 function jobItem(j, now) {
   const start = Date.parse(j.started || j.created);
   const end = j.finished ? Date.parse(j.finished) : now;
@@ -206,6 +214,7 @@ function jobItem(j, now) {
   ].filter(Boolean).join(' · ');
   return h('li', { class: 'job', dataset: { state: j.state, name: j.name } },
     h('span', { class: `pill pill-${j.state}` }, j.state),
+    outcomePill(j),
     h('div', { class: 'job-body' }, h('code', { class: 'job-name' }, j.name), h('span', { class: 'muted small' }, detail)),
     h('button', { type: 'button', class: 'ghost small', onclick: () => openLogs(j.name), 'aria-label': `Logs of ${j.name}` }, 'Logs'));
 }

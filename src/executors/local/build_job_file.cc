@@ -88,6 +88,8 @@ absl::StatusOr<JobFile> LocalExecutor::BuildJobFile(
     SetEnv(&cs.env, "EBB_JOB_NAME", name);
     SetEnv(&cs.env, "EBB_JOB_NAMESPACE", request.namespace_);
     SetEnv(&cs.env, "EBB_CONTAINER_NAME", c.name);
+    SetEnv(&cs.env, "EBB_TERMINATION_MESSAGE_PATH",
+           TerminationMessagePath(dir, c.name));
     cs.cwd = (m != nullptr && !m->working_dir.empty()) ? m->working_dir
                                                        : c.working_dir;
     for (const spec::VolumeMount& vm : c.volume_mounts) {

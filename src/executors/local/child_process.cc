@@ -8,8 +8,10 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -61,6 +63,32 @@ bool MakeMounts(const std::vector<MountSpec>& mounts) {
   return true;
 }
 
+// Above the descriptors a child sets up (0-2, kReadyFd).
+constexpr int kReportFdFloor = 64;
+
+// In the child: says why it cannot run, in its log and to the parent, and
+// exits 127.
+[[noreturn]] void Fail(int report_fd, const std::string& why) {
+  Say(why);
+  if (report_fd >= 0) (void)!::write(report_fd, why.data(), why.size());
+  ::_exit(127);
+}
+
+std::string ReadAll(int fd) {
+  std::string out;
+  char buf[512];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return out;
+    }
+  }
+}
+
 std::vector<char*> CStrings(const std::vector<std::string>& v) {
   std::vector<char*> out;
   for (const std::string& s : v) out.push_back(const_cast<char*>(s.c_str()));
@@ -75,18 +103,40 @@ absl::StatusOr<pid_t> StartChild(const ChildOptions& o) {
   std::vector<char*> argv = CStrings(o.argv);
   std::vector<char*> env = CStrings(o.env);
   std::vector<char*> fallback = CStrings(o.fallback_env);
+  // The child writes why it could not exec to this close-on-exec pipe; a
+  // successful exec closes it empty.
+  int exec_pipe[2];
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0)
+    return absl::ResourceExhaustedError(
+        absl::StrCat("pipe: ", std::strerror(errno)));
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid < 0)
+  if (pid < 0) {
+    const int err = errno;
+    ::close(exec_pipe[0]);
+    ::close(exec_pipe[1]);
     return absl::ResourceExhaustedError(
-        absl::StrCat("fork: ", std::strerror(errno)));
+        absl::StrCat("fork: ", std::strerror(err)));
+  }
   if (pid > 0) {
     ::setpgid(pid, pid);  // also done in the child; whichever runs first
-    return pid;
+    ::close(exec_pipe[1]);
+    std::string why = ReadAll(exec_pipe[0]);
+    ::close(exec_pipe[0]);
+    if (why.empty()) return pid;
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return absl::FailedPreconditionError(why);
   }
   // ---- child (the supervisor is single-threaded, so allocating is safe)
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(137);
+  // Out of the way of the descriptors set up below; back to just above them
+  // before the others are closed.
+  int report_fd = ::fcntl(exec_pipe[1], F_DUPFD_CLOEXEC, kReportFdFloor);
+  ::close(exec_pipe[0]);
+  ::close(exec_pipe[1]);
   ::setpgid(0, 0);
   sigset_t none;
   sigemptyset(&none);
@@ -119,16 +169,26 @@ absl::StatusOr<pid_t> StartChild(const ChildOptions& o) {
       ::close(ns);
     }
   }
-  ::syscall(SYS_close_range, static_cast<unsigned>(first_closed), ~0U, 0U);
+  if (report_fd > first_closed &&
+      ::dup3(report_fd, first_closed, O_CLOEXEC) == first_closed) {
+    report_fd = first_closed;  // the copy at 64+ is closed just below
+  }
+  if (report_fd > first_closed) {
+    ::syscall(SYS_close_range, static_cast<unsigned>(first_closed),
+              static_cast<unsigned>(report_fd - 1), 0U);
+  }
+  ::syscall(SYS_close_range,
+            static_cast<unsigned>(std::max(report_fd + 1, first_closed)), ~0U,
+            0U);
   char** envp = env.data();
   if (!o.mounts.empty() && !MakeMounts(o.mounts)) envp = fallback.data();
   if (!o.cwd.empty() && ::chdir(o.cwd.c_str()) != 0) {
-    Say(absl::StrCat("cannot chdir to ", o.cwd, ": ", std::strerror(errno)));
-    ::_exit(127);
+    Fail(report_fd,
+         absl::StrCat("cannot chdir to ", o.cwd, ": ", std::strerror(errno)));
   }
   ::execvpe(argv[0], argv.data(), envp);
-  Say(absl::StrCat("cannot run ", o.argv[0], ": ", std::strerror(errno)));
-  ::_exit(127);
+  Fail(report_fd,
+       absl::StrCat("cannot run ", o.argv[0], ": ", std::strerror(errno)));
 }
 
 }  // namespace ebb::executors::local

@@ -39,9 +39,11 @@ struct ChildOptions {
 // Starts the process in its own process group (pgid = pid), with
 // PR_SET_PDEATHSIG SIGKILL (it dies if the supervisor dies), default signal
 // dispositions, an empty signal mask, stdin from /dev/null and no other
-// inherited descriptors. Returns its pid; an error only when fork fails. An
-// exec or chdir failure shows as exit code 127 with the reason written to
-// output_fd.
+// inherited descriptors. Returns its pid once exec has succeeded. When the
+// child cannot exec (or chdir), it reports why through a close-on-exec pipe:
+// FailedPrecondition with that reason ("cannot run /bin/x: Argument list too
+// long"; also written to output_fd), the child already reaped.
+// ResourceExhausted when pipe or fork fails.
 absl::StatusOr<pid_t> StartChild(const ChildOptions& options);
 
 }  // namespace ebb::executors::local

@@ -180,6 +180,8 @@ absl::Status WriteStateFile(const std::string& dir, const StateFile& s) {
                {"ready", c.ready},
                {"restarts", c.restarts}};
     cj["exitCode"] = c.exit_code ? json(*c.exit_code) : json(nullptr);
+    if (!c.reason.empty()) cj["reason"] = c.reason;
+    if (!c.message.empty()) cj["message"] = c.message;
     cs.push_back(cj);
   }
   j["containers"] = cs;
@@ -206,6 +208,8 @@ absl::StatusOr<StateFile> ReadStateFile(const std::string& dir) {
       c.restarts = cj.value("restarts", 0);
       if (cj.contains("exitCode") && cj["exitCode"].is_number_integer())
         c.exit_code = cj["exitCode"].get<int>();
+      c.reason = cj.value("reason", "");
+      c.message = cj.value("message", "");
       s.containers.push_back(c);
     }
   } catch (const json::exception& e) {

@@ -15,6 +15,11 @@
 //   delete           marker written by Delete: "foreground" or "background"
 //   supervisor.log   the supervisor's own stderr
 //   logs/<c>.log     stdout+stderr of container <c>
+//   termination/<c>  container <c>'s termination message (Kubernetes'
+//                    terminationMessagePath; the container finds the path in
+//                    EBB_TERMINATION_MESSAGE_PATH): `ebb worker` writes its
+//                    request outcome there; the supervisor stores its first
+//                    4096 bytes in the container status when <c> exits
 //   volumes/<v>/     emptyDir volume <v>
 //
 // Times are RFC 3339 strings with fractional seconds; absent = unset.
@@ -117,6 +122,10 @@ inline std::string DeleteMarkerPath(const std::string& dir) {
 }
 inline std::string LogPath(const std::string& dir, const std::string& c) {
   return dir + "/logs/" + c + ".log";
+}
+inline std::string TerminationMessagePath(const std::string& dir,
+                                          const std::string& c) {
+  return dir + "/termination/" + c;
 }
 
 // Write* replace the file atomically. Read* return NotFound when the file is

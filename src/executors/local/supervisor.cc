@@ -44,6 +44,7 @@ absl::Status Supervisor::Setup() {
   sup.start_time = ProcessStartTime(sup.pid).value_or(0);
   if (absl::Status s = WriteSupervisorFile(dir_, sup); !s.ok()) return s;
   if (absl::Status s = MakeDirs(dir_ + "/logs"); !s.ok()) return s;
+  if (absl::Status s = MakeDirs(dir_ + "/termination"); !s.ok()) return s;
 
   auto prev = ReadStateFile(dir_);
   st_ = prev.ok() ? *prev : InitialState(job_);

@@ -30,6 +30,28 @@ std::chrono::milliseconds Backoff(int n) {  // n = restarts/failures so far
   return seconds(std::min<int64_t>(s, kBackoffCapSeconds));
 }
 
+// The first kMaxTerminationMessageBytes of the file, without trailing
+// whitespace; "" when it is missing (as Kubernetes reads
+// terminationMessagePath).
+constexpr size_t kMaxTerminationMessageBytes = 4096;
+std::string ReadTerminationMessage(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string out(kMaxTerminationMessageBytes, '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  while (!out.empty() && std::isspace(static_cast<unsigned char>(out.back())))
+    out.pop_back();
+  return out;
+}
+
 std::string VolumeEnvName(const std::string& volume) {
   std::string out = "EBB_VOLUME_";
   for (char c : volume)
@@ -86,6 +108,8 @@ void Supervisor::StartContainer(size_t i) {
   } else {
     o.env = o.fallback_env;
   }
+  // A message left by an earlier run of this container is not this run's.
+  ::unlink(TerminationMessagePath(dir_, c.name).c_str());
   std::string log = LogPath(dir_, c.name);
   int log_fd =
       ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -99,9 +123,14 @@ void Supervisor::StartContainer(size_t i) {
                   pid.status().ToString());
     cs.state = "terminated";
     cs.exit_code = 127;
+    cs.ready = false;
+    cs.reason = kStartError;
+    cs.message = std::string(pid.status().message());
     OnFailure(i);
     return;
   }
+  cs.reason.clear();
+  cs.message.clear();
   b.pid = *pid;
   b.ready_fd = pipefd[0];
   b.ready_buf.clear();
@@ -139,6 +168,9 @@ void Supervisor::OnContainerExit(size_t i, int code) {
   cs.state = "terminated";
   cs.exit_code = code;
   cs.ready = false;
+  cs.reason = code == 0 ? "Completed" : "Error";
+  cs.message =
+      ReadTerminationMessage(TerminationMessagePath(dir_, b.spec->name));
   dirty_ = true;
   if (terminating_) return;
   if (pod_restarting_) {

@@ -144,20 +144,33 @@ absl::Status CheckNotSupported(const ScalerContext& ctx) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<RabbitMqMetadata> Parse(const ScalerContext& ctx) {
+// Parses and checks every key, appending each problem to `errors` (so that
+// `ebb validate` reports them all in one pass); the metadata is usable only
+// when no error was added.
+RabbitMqMetadata Parse(const ScalerContext& ctx,
+                       std::vector<absl::Status>* errors) {
   const Map& md = ctx.trigger->metadata;
   RabbitMqMetadata meta;
   meta.trigger_index = ctx.trigger_index;
+  auto fail = [errors](absl::Status s) { errors->push_back(std::move(s)); };
+  // The value of a parse, or `def` after recording its error.
+  auto take = [&fail](auto parsed, auto def) {
+    if (parsed.ok()) return *parsed;
+    fail(parsed.status());
+    return def;
+  };
 
   meta.queue_name = Get(md, "queueName");
-  if (meta.queue_name.empty())
-    return Invalid("rabbitmq: queueName is required");
+  if (meta.queue_name.empty()) fail(Invalid("rabbitmq: queueName is required"));
 
   meta.host = Lookup(ctx, "host", true, true, true);
-  if (meta.host.empty()) {
-    return Invalid(
+  // With an unresolved TriggerAuthentication (reported on its own), the host
+  // may well come from it: neither require it nor read its scheme.
+  const bool host_known = !meta.host.empty() || !ctx.auth_unresolved;
+  if (meta.host.empty() && host_known) {
+    fail(Invalid(
         "rabbitmq: host is required (in metadata, the TriggerAuthentication, "
-        "or hostFromEnv)");
+        "or hostFromEnv)"));
   }
   meta.username = Lookup(ctx, "username", false, true, true);
   meta.password = Lookup(ctx, "password", false, true, true);
@@ -165,82 +178,89 @@ absl::StatusOr<RabbitMqMetadata> Parse(const ScalerContext& ctx) {
   if (std::string p = UriPassword(meta.host); !p.empty()) {
     meta.secrets.push_back(p);
   }
-  if (meta.username.empty() != meta.password.empty()) {
-    return Invalid("rabbitmq: username and password must be given together");
+  if (meta.username.empty() != meta.password.empty() && !ctx.auth_unresolved) {
+    fail(Invalid("rabbitmq: username and password must be given together"));
   }
 
-  EBB_RETURN_IF_ERROR(CheckNotSupported(ctx));
+  if (absl::Status s = CheckNotSupported(ctx); !s.ok()) fail(s);
 
   // protocol: metadata, authParams; auto picks by the host's scheme.
   std::string protocol = Lookup(ctx, "protocol", true, true, false);
   if (protocol.empty()) protocol = "auto";
   const std::string scheme = Scheme(meta.host);
+  bool protocol_known = true;
   if (protocol == "auto") {
     if (scheme == "amqp" || scheme == "amqps") {
       meta.protocol = RabbitMqProtocol::kAmqp;
     } else if (scheme == "http" || scheme == "https") {
       meta.protocol = RabbitMqProtocol::kHttp;
     } else {
-      return Invalid(absl::StrCat(
-          "rabbitmq: unknown host URL scheme \"", scheme,
-          "\"; allowed: \"amqp\", \"amqps\", \"http\", \"https\""));
+      protocol_known = false;
+      if (!meta.host.empty()) {
+        fail(Invalid(absl::StrCat(
+            "rabbitmq: unknown host URL scheme \"", scheme,
+            "\"; allowed: \"amqp\", \"amqps\", \"http\", \"https\"")));
+      }
     }
   } else if (protocol == "amqp") {
     meta.protocol = RabbitMqProtocol::kAmqp;
   } else if (protocol == "http") {
     meta.protocol = RabbitMqProtocol::kHttp;
   } else {
-    return Invalid(absl::StrCat("rabbitmq: protocol \"", protocol,
-                                "\" is not allowed; allowed: \"auto\", "
-                                "\"amqp\", \"http\""));
+    protocol_known = false;
+    fail(Invalid(absl::StrCat("rabbitmq: protocol \"", protocol,
+                              "\" is not allowed; allowed: \"auto\", "
+                              "\"amqp\", \"http\"")));
   }
   if (meta.protocol == RabbitMqProtocol::kAmqp && scheme == "amqps") {
-    return NotSupported("amqps (AMQP over TLS)");
+    fail(NotSupported("amqps (AMQP over TLS)"));
   }
   const bool http = meta.protocol == RabbitMqProtocol::kHttp;
+  const bool amqp = protocol_known && !http;
 
   meta.vhost_name = Lookup(ctx, "vhostName", true, true, false);
 
-  EBB_ASSIGN_OR_RETURN(meta.use_regex,
-                       ParseBool("useRegex", Get(md, "useRegex"), false));
-  EBB_ASSIGN_OR_RETURN(meta.exclude_unacknowledged,
-                       ParseBool("excludeUnacknowledged",
-                                 Get(md, "excludeUnacknowledged"), false));
-  EBB_ASSIGN_OR_RETURN(meta.unsafe_ssl,
-                       ParseBool("unsafeSsl", Get(md, "unsafeSsl"), false));
+  meta.use_regex =
+      take(ParseBool("useRegex", Get(md, "useRegex"), false), false);
+  meta.exclude_unacknowledged =
+      take(ParseBool("excludeUnacknowledged", Get(md, "excludeUnacknowledged"),
+                     false),
+           false);
+  meta.unsafe_ssl =
+      take(ParseBool("unsafeSsl", Get(md, "unsafeSsl"), false), false);
   if (std::string s = Get(md, "pageSize"); !s.empty()) {
     if (!absl::SimpleAtoi(s, &meta.page_size)) {
-      return Invalid(
-          absl::StrCat("rabbitmq: pageSize \"", s, "\" is not an integer"));
+      fail(Invalid(
+          absl::StrCat("rabbitmq: pageSize \"", s, "\" is not an integer")));
+    } else if (meta.page_size < 1) {
+      fail(Invalid("rabbitmq: pageSize should be 1 or greater"));
     }
   }
-  if (meta.page_size < 1)
-    return Invalid("rabbitmq: pageSize should be 1 or greater");
   if (std::string s = Get(md, "operation"); !s.empty()) {
     if (s != "sum" && s != "avg" && s != "max") {
-      return Invalid(absl::StrCat("rabbitmq: operation \"", s,
-                                  "\" is not allowed; allowed: \"sum\", "
-                                  "\"avg\", \"max\""));
+      fail(Invalid(absl::StrCat("rabbitmq: operation \"", s,
+                                "\" is not allowed; allowed: \"sum\", "
+                                "\"avg\", \"max\"")));
     }
     meta.operation = s;
   }
   if (std::string s = Get(md, "timeout"); !s.empty()) {
-    EBB_ASSIGN_OR_RETURN(meta.timeout_ms, ParseTimeoutMs(s));
+    meta.timeout_ms = take(ParseTimeoutMs(s), int64_t{0});
   }
-  if (!http && meta.exclude_unacknowledged) {
-    return Invalid(
+  if (amqp && meta.exclude_unacknowledged) {
+    fail(Invalid(
         "rabbitmq: excludeUnacknowledged needs protocol http (the AMQP count "
-        "already excludes unacknowledged messages)");
+        "already excludes unacknowledged messages)"));
   }
-  if (!http && meta.timeout_ms != 0) {
-    return Invalid("rabbitmq: timeout is supported only with protocol http");
+  if (amqp && meta.timeout_ms != 0) {
+    fail(Invalid("rabbitmq: timeout is supported only with protocol http"));
   }
   if (meta.use_regex) {
-    if (!http) return Invalid("rabbitmq: useRegex needs protocol http");
-    return NotSupported("useRegex");
+    fail(amqp ? Invalid("rabbitmq: useRegex needs protocol http")
+              : NotSupported("useRegex"));
   }
 
-  // Mode and value (validateTrigger).
+  // Mode and value (validateTrigger). A bad mode does not hide a bad value.
   const std::string queue_length = Get(md, "queueLength");
   const std::string mode = Get(md, "mode");
   const std::string value = Get(md, "value");
@@ -249,44 +269,53 @@ absl::StatusOr<RabbitMqMetadata> Parse(const ScalerContext& ctx) {
     meta.value = 20;
   } else if (!queue_length.empty()) {
     if (!mode.empty() || !value.empty()) {
-      return Invalid(
-          "rabbitmq: queueLength is deprecated; configure only mode and value");
+      fail(Invalid(
+          "rabbitmq: queueLength is deprecated; configure only mode and "
+          "value"));
     }
-    EBB_ASSIGN_OR_RETURN(meta.value, ParseFloat("queueLength", queue_length));
+    meta.value = take(ParseFloat("queueLength", queue_length), 0.0);
     meta.mode = RabbitMqMode::kQueueLength;
   } else {
     if (mode.empty()) {
-      return Invalid(
-          "rabbitmq: mode must be specified with value; allowed: "
-          "\"QueueLength\", \"MessageRate\"");
-    }
-    if (value.empty())
-      return Invalid("rabbitmq: value must be specified with mode");
-    if (mode == "QueueLength") {
+      fail(
+          Invalid("rabbitmq: mode must be specified with value; allowed: "
+                  "\"QueueLength\", \"MessageRate\""));
+    } else if (mode == "QueueLength") {
       meta.mode = RabbitMqMode::kQueueLength;
     } else if (mode == "MessageRate") {
       meta.mode = RabbitMqMode::kMessageRate;
     } else if (mode == "DeliverGetRate" ||
                mode == "PublishedToDeliveredRatio" ||
                mode == "ExpectedQueueConsumptionTime") {
-      return NotSupported(absl::StrCat("mode ", mode));
+      fail(NotSupported(absl::StrCat("mode ", mode)));
     } else {
-      return Invalid(absl::StrCat(
+      std::string msg = absl::StrCat(
           "rabbitmq: mode \"", mode,
-          "\" is not allowed; allowed: \"QueueLength\", \"MessageRate\""));
+          "\" is not allowed; allowed: \"QueueLength\", \"MessageRate\"");
+      if (auto near = NearestMatch(mode, {"QueueLength", "MessageRate"})) {
+        absl::StrAppend(&msg, " (did you mean \"", *near, "\"?)");
+      }
+      fail(Invalid(msg));
     }
-    EBB_ASSIGN_OR_RETURN(meta.value, ParseFloat("value", value));
-    if (meta.value <= 0) {
-      return Invalid(absl::StrCat("rabbitmq: value \"", value,
-                                  "\" must be a number greater than 0"));
+    if (value.empty()) {
+      fail(Invalid("rabbitmq: value must be specified with mode"));
+    } else {
+      absl::StatusOr<double> v = ParseFloat("value", value);
+      if (!v.ok()) {
+        fail(v.status());
+      } else if (*v <= 0) {
+        fail(Invalid(absl::StrCat("rabbitmq: value \"", value,
+                                  "\" must be a number greater than 0")));
+      } else {
+        meta.value = *v;
+      }
     }
   }
-  if (meta.mode == RabbitMqMode::kMessageRate && !http) {
-    return Invalid("rabbitmq: mode MessageRate needs protocol http");
+  if (meta.mode == RabbitMqMode::kMessageRate && amqp) {
+    fail(Invalid("rabbitmq: mode MessageRate needs protocol http"));
   }
   if (std::string s = Get(md, "activationValue"); !s.empty()) {
-    EBB_ASSIGN_OR_RETURN(meta.activation_value,
-                         ParseFloat("activationValue", s));
+    meta.activation_value = take(ParseFloat("activationValue", s), 0.0);
   }
 
   meta.metric_name = absl::StrCat(
@@ -297,6 +326,25 @@ absl::StatusOr<RabbitMqMetadata> Parse(const ScalerContext& ctx) {
                                         "-", ctx.scaled_job->name);
   }
   return meta;
+}
+
+// Masks every secret the trigger can see in each error. Defence in depth: no
+// message above names a value from authParams or the env.
+std::vector<absl::Status> Masked(const ScalerContext& ctx,
+                                 std::vector<absl::Status> errors) {
+  std::vector<std::string> secrets;
+  for (const char* key : {"password", "host"}) {
+    std::string v = Lookup(ctx, key, true, true, true);
+    if (!v.empty()) secrets.push_back(v);
+  }
+  if (std::string p = UriPassword(Lookup(ctx, "host", true, true, true));
+      !p.empty()) {
+    secrets.push_back(p);
+  }
+  for (absl::Status& s : errors) {
+    s = absl::Status(s.code(), MaskSecrets(std::string(s.message()), secrets));
+  }
+  return errors;
 }
 
 }  // namespace
@@ -321,25 +369,19 @@ std::string QueryEscape(const std::string& s) {
 
 absl::StatusOr<RabbitMqMetadata> ParseRabbitMqMetadata(
     const ScalerContext& ctx) {
+  std::vector<absl::Status> errors = ValidateRabbitMqMetadata(ctx);
+  if (!errors.empty()) return errors.front();
+  std::vector<absl::Status> none;
+  return Parse(ctx, &none);
+}
+
+std::vector<absl::Status> ValidateRabbitMqMetadata(const ScalerContext& ctx) {
   if (ctx.trigger == nullptr) {
-    return absl::InvalidArgumentError("rabbitmq: no trigger given");
+    return {absl::InvalidArgumentError("rabbitmq: no trigger given")};
   }
-  absl::StatusOr<RabbitMqMetadata> meta = Parse(ctx);
-  if (meta.ok()) return meta;
-  // Defence in depth: no message above names a value from authParams or the
-  // env, but mask every secret the trigger can see anyway.
-  std::vector<std::string> secrets;
-  for (const char* key : {"password", "host"}) {
-    std::string v = Lookup(ctx, key, true, true, true);
-    if (!v.empty()) secrets.push_back(v);
-  }
-  if (std::string p = UriPassword(Lookup(ctx, "host", true, true, true));
-      !p.empty()) {
-    secrets.push_back(p);
-  }
-  return absl::Status(
-      meta.status().code(),
-      MaskSecrets(std::string(meta.status().message()), secrets));
+  std::vector<absl::Status> errors;
+  Parse(ctx, &errors);
+  return Masked(ctx, std::move(errors));
 }
 
 }  // namespace ebb::scalers

@@ -81,11 +81,21 @@ class RabbitMqScalerFactory : public ScalerFactory {
   }
 
   absl::Status Validate(const ScalerContext& ctx) const override {
-    EBB_ASSIGN_OR_RETURN(RabbitMqMetadata meta, ParseRabbitMqMetadata(ctx));
-    if (meta.protocol == RabbitMqProtocol::kHttp) {
-      EBB_RETURN_IF_ERROR(BuildManagementRequest(meta).status());
+    std::vector<absl::Status> errors = ValidateAll(ctx);
+    return errors.empty() ? absl::OkStatus() : errors.front();
+  }
+
+  std::vector<absl::Status> ValidateAll(
+      const ScalerContext& ctx) const override {
+    std::vector<absl::Status> errors = ValidateRabbitMqMetadata(ctx);
+    if (!errors.empty()) return errors;
+    absl::StatusOr<RabbitMqMetadata> meta = ParseRabbitMqMetadata(ctx);
+    if (!meta.ok()) return {meta.status()};
+    if (meta->protocol == RabbitMqProtocol::kHttp) {
+      absl::Status s = BuildManagementRequest(*meta).status();
+      if (!s.ok()) errors.push_back(s);
     }
-    return absl::OkStatus();
+    return errors;
   }
 
   absl::StatusOr<std::unique_ptr<Scaler>> Create(

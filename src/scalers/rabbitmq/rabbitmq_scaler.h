@@ -67,6 +67,10 @@ struct RabbitMqMetadata {
 absl::StatusOr<RabbitMqMetadata> ParseRabbitMqMetadata(
     const ScalerContext& ctx);
 
+// Every problem of the trigger at once, in key order, masked (empty when it
+// parses); for `ebb validate`. ParseRabbitMqMetadata fails with the first.
+std::vector<absl::Status> ValidateRabbitMqMetadata(const ScalerContext& ctx);
+
 // Go's url.QueryEscape: unreserved [A-Za-z0-9-_.~] kept, ' ' -> '+', the rest
 // %XX (upper-case hex).
 std::string QueryEscape(const std::string& s);
