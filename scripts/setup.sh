@@ -11,12 +11,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # awscli: the S3 tests read back with the `aws` CLI, and its vendored botocore is the
 # reference SigV4 signer of the verifying proxy (tests call /usr/bin/aws: another
 # aws-cli may come first on PATH).
+# libtorch-dev: the diffusion backend (src/inference/diffusion, linked only by the
+# worker-side inference binary). libopenblas0-pthread: Debian's libtorch calls
+# whatever libblas.so.3 is selected, and the reference BLAS it defaults to is ~20x
+# slower for linear layers and attention; OpenBLAS takes over that alternative.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format curl
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev librabbitmq-dev libcurl4-openssl-dev libssl-dev
   libcpp-httplib-dev libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
-  libbenchmark-dev
+  libbenchmark-dev libtorch-dev libopenblas0-pthread
   rabbitmq-server awscli
 )
 
