@@ -57,6 +57,22 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
         res.set_content(nlohmann::json{{"error", message}}.dump(),
                         "application/json");
       });
+  // Authenticate writes before anything else: cpp-httplib reads (and may
+  // reject with 400 or 413) a POST's body before routing, so without this a
+  // caller without the token learns how the body would be judged. The routes
+  // check again (reads, and cookie writes' CSRF header).
+  server_->set_pre_routing_handler([this](const httplib::Request& req,
+                                          httplib::Response& res) {
+    const bool write =
+        req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+    if (!write || req.path.rfind("/api/", 0) != 0 ||
+        Authorize(ctx_, req, res, true)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    // The body was not read: the connection cannot carry another request.
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   RegisterCoreRoutes(*server_, ctx_);
   RegisterRequestRoutes(*server_, ctx_);
   RegisterQueueRoutes(*server_, ctx_);
