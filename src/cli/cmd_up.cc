@@ -235,15 +235,6 @@ void Drain(executors::Executor& executor, const sigset_t& set) {
 
 int RunUp(const UpOptions& in) {
   UpOptions o = in;
-  if (absl::Status s = MakeDirs(o.data_dir); !s.ok()) {
-    EBB_LOG_ERROR("data directory: {}", s.ToString());
-    return kExitFailure;
-  }
-  if (absl::Status s = LockDataDir(o.data_dir); !s.ok()) {
-    EBB_LOG_ERROR("{}", std::string(s.message()));
-    return kExitFailure;
-  }
-  if (o.store.empty()) o.store = o.data_dir + "/results";
   http::ApiServerOptions api;
   std::pair<std::string, std::string> hp =
       absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
@@ -254,6 +245,27 @@ int RunUp(const UpOptions& in) {
                   o.listen);
     return kExitUsage;
   }
+  api.insecure_listen = o.insecure_listen;
+  if (absl::Status s = http::CheckListenHost(api.host, o.insecure_listen);
+      !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitUsage;
+  }
+  if (o.insecure_listen && !http::CheckListenHost(api.host, false).ok()) {
+    EBB_LOG_WARN(
+        "--insecure-listen: the API on {} speaks plain HTTP; its token is "
+        "readable by anyone on the network path",
+        api.host);
+  }
+  if (absl::Status s = MakeDirs(o.data_dir); !s.ok()) {
+    EBB_LOG_ERROR("data directory: {}", s.ToString());
+    return kExitFailure;
+  }
+  if (absl::Status s = LockDataDir(o.data_dir); !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitFailure;
+  }
+  if (o.store.empty()) o.store = o.data_dir + "/results";
 
   // Signals are taken synchronously by this thread; block them before any
   // thread starts so that none of ours receives them.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes are authenticated before their body is read or judged (a caller
-// without the token gets 401 whatever it sends).
+// without the token gets 401 whatever it sends), and the server refuses a
+// non-loopback address unless told that plain HTTP there is acceptable.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "http/api_test_fixture.h"
 
 namespace ebb::http::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 // Sends `request` as written and returns the status code of the reply (0 when
 // there is none).
@@ -82,6 +86,33 @@ TEST_F(AuthFirstTest, WithTheTokenABadBodyIsStill400) {
   auto ok = PostAuthed("/api/v1/requests", R"({"prompt":"a fox"})");
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 201);
+}
+
+TEST(ListenHostTest, LoopbackIsAccepted) {
+  for (const std::string& host : std::vector<std::string>{
+           "127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"}) {
+    EXPECT_TRUE(CheckListenHost(host, false).ok()) << host;
+  }
+}
+
+TEST(ListenHostTest, OtherAddressesNeedInsecureListenAndSayWhy) {
+  for (const std::string& host : std::vector<std::string>{
+           "0.0.0.0", "192.168.1.10", "::", "example.com", "128.0.0.1"}) {
+    absl::Status s = CheckListenHost(host, false);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << host;
+    EXPECT_THAT(s.message(), HasSubstr("--listen " + host));
+    EXPECT_THAT(s.message(), HasSubstr("plain HTTP"));
+    EXPECT_THAT(s.message(), HasSubstr("--insecure-listen"));
+    EXPECT_TRUE(CheckListenHost(host, true).ok()) << host;
+  }
+}
+
+TEST(ListenHostTest, TheServerRefusesToStartOnANonLoopbackAddress) {
+  ApiContext ctx;
+  ApiServer server(ctx, ApiServerOptions{"0.0.0.0", 0});
+  absl::Status s = server.Start();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("--insecure-listen"));
 }
 
 }  // namespace
