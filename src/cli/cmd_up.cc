@@ -25,6 +25,7 @@
 #include "http/api_server.h"
 #include "http/events.h"
 #include "http/job_watcher.h"
+#include "http/results_watcher.h"
 #include "queue/embedded/embedded_queue.h"
 #include "storage/object_store.h"
 
@@ -365,8 +366,25 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_ERROR("{}", std::string(ctl.status().message()));
     return kExitFailure;
   }
-  (*embedded)->SetListener(
-      QueueEventForwarder(hub, **ctl, **embedded, **store));
+  // Live events from what the worker stores and the broker reports, in every
+  // mode. With the embedded queue its listener already publishes request and
+  // queue events (with "running" and leases, which only it knows); the
+  // watcher adds new images. With an external broker (RabbitMQ) the watcher
+  // publishes request endings from the records and the queue's depth.
+  auto broker = ResolveBrokerTarget(*manifests, "");
+  const bool embedded_mode = broker.ok() && broker->embedded();
+  http::ResultsWatcherOptions wopts;
+  wopts.request_events = !embedded_mode;
+  // Listing an S3 bucket costs a request per 1,000 keys: poll it less often.
+  wopts.interval = o.store.rfind("s3://", 0) == 0 ? absl::Seconds(2)
+                                                  : absl::Milliseconds(500);
+  if (!embedded_mode && broker.ok()) {
+    wopts.work_queue = broker->queue;
+    wopts.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
+  }
+  http::ResultsWatcher results(**store, hub, wopts);
+  (*embedded)->SetListener(QueueEventForwarder(hub, **ctl, **embedded, **store,
+                                               [&results] { results.Wake(); }));
 
   Submitter submitter(**ctl, embedded->get());
   http::ApiContext ctx;
@@ -376,15 +394,23 @@ int RunUp(const UpOptions& in) {
   ctx.store = store->get();
   ctx.embedded_queue = embedded->get();
   ctx.events = &hub;
-  ctx.submit = [&](const nlohmann::json& b) { return submitter.Submit(b); };
+  ctx.submit = [&](const nlohmann::json& b) {
+    auto ids = submitter.Submit(b);
+    if (ids.ok() && !embedded_mode) {
+      // The embedded queue announces its own publishes; a broker does not.
+      for (const auto& id : *ids)
+        hub.Publish("request", {{"id", id}, {"status", "queued"}});
+      results.Wake();  // the queue's depth changed
+    }
+    return ids;
+  };
   ctx.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
-  if (auto target = ResolveBrokerTarget(*manifests, ""); target.ok()) {
-    ctx.work_queue = target->queue;
-  }
+  if (broker.ok()) ctx.work_queue = broker->queue;
   ctx.token = *token;
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;
   ctx.web_root = FindWebRoot(o);
+  results.Start();
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
@@ -437,6 +463,7 @@ int RunUp(const UpOptions& in) {
   (*ctl)->Stop();
   if (o.drain_wait) Drain(**executor, set);
   watcher.Stop();
+  results.Stop();
   hub.Close();
   server.Stop();
   return kExitOk;
