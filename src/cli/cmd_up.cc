@@ -105,18 +105,27 @@ std::shared_ptr<spec::Manifests> LoadForUp(
   return manifests;
 }
 
-// The web UI's files: --web-root, else web/ of the source tree the binary was
-// built in (build/src/cli/ebb -> web/), else <prefix>/share/ebb/web. "" if
-// none.
-std::string FindWebRoot(const UpOptions& o) {
+// The web UI's files: --web-root, else EBB_WEB_ROOT, else the installed tree
+// (<prefix>/bin/ebb -> <prefix>/share/ebb/web), else the source tree when the
+// binary is the one of this build tree (or sits at build/src/cli/ebb of a
+// checkout). "" if none; `tried` lists the places looked at.
+std::string FindWebRoot(const UpOptions& o, std::vector<std::string>* tried) {
   if (!o.web_root.empty()) return o.web_root;
-  std::filesystem::path bin =
-      std::filesystem::path(o.self_binary).parent_path();
-  for (auto candidate : {bin / "../../../web", bin / "../share/ebb/web"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(candidate / "index.html", ec)) {
-      return std::filesystem::weakly_canonical(candidate, ec).string();
-    }
+  if (const char* env = std::getenv("EBB_WEB_ROOT"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::weakly_canonical(o.self_binary, ec);
+  const fs::path bin = self.parent_path();
+  std::vector<fs::path> candidates = {bin / ".." / EBB_INSTALL_WEB_DIR};
+  const std::string build_dir = EBB_BUILD_DIR;
+  if (self.string().rfind(build_dir + "/", 0) == 0) {
+    candidates.push_back(EBB_SOURCE_WEB_DIR);
+  }
+  candidates.push_back(bin / "../../../web");
+  for (const auto& candidate : candidates) {
+    const fs::path dir = fs::weakly_canonical(candidate, ec);
+    tried->push_back(dir.string());
+    if (fs::exists(dir / "index.html", ec)) return dir.string();
   }
   return "";
 }
@@ -409,7 +418,16 @@ int RunUp(const UpOptions& in) {
   ctx.token = *token;
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;
-  ctx.web_root = FindWebRoot(o);
+  std::vector<std::string> tried;
+  ctx.web_root = FindWebRoot(o, &tried);
+  if (ctx.web_root.empty()) {
+    EBB_LOG_WARN(
+        "no web UI files found (looked in {}): the API works, the UI does not. "
+        "Install ebb (cmake --install) or pass --web-root DIR / EBB_WEB_ROOT",
+        absl::StrJoin(tried, ", "));
+  } else {
+    EBB_LOG_INFO("web UI files from {}", ctx.web_root);
+  }
   results.Start();
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
