@@ -25,6 +25,7 @@
 #include "http/api_server.h"
 #include "http/events.h"
 #include "http/job_watcher.h"
+#include "http/results_watcher.h"
 #include "queue/embedded/embedded_queue.h"
 #include "storage/object_store.h"
 
@@ -104,18 +105,27 @@ std::shared_ptr<spec::Manifests> LoadForUp(
   return manifests;
 }
 
-// The web UI's files: --web-root, else web/ of the source tree the binary was
-// built in (build/src/cli/ebb -> web/), else <prefix>/share/ebb/web. "" if
-// none.
-std::string FindWebRoot(const UpOptions& o) {
+// The web UI's files: --web-root, else EBB_WEB_ROOT, else the installed tree
+// (<prefix>/bin/ebb -> <prefix>/share/ebb/web), else the source tree when the
+// binary is the one of this build tree (or sits at build/src/cli/ebb of a
+// checkout). "" if none; `tried` lists the places looked at.
+std::string FindWebRoot(const UpOptions& o, std::vector<std::string>* tried) {
   if (!o.web_root.empty()) return o.web_root;
-  std::filesystem::path bin =
-      std::filesystem::path(o.self_binary).parent_path();
-  for (auto candidate : {bin / "../../../web", bin / "../share/ebb/web"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(candidate / "index.html", ec)) {
-      return std::filesystem::weakly_canonical(candidate, ec).string();
-    }
+  if (const char* env = std::getenv("EBB_WEB_ROOT"); env && *env) return env;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path self = fs::weakly_canonical(o.self_binary, ec);
+  const fs::path bin = self.parent_path();
+  std::vector<fs::path> candidates = {bin / ".." / EBB_INSTALL_WEB_DIR};
+  const std::string build_dir = EBB_BUILD_DIR;
+  if (self.string().rfind(build_dir + "/", 0) == 0) {
+    candidates.push_back(EBB_SOURCE_WEB_DIR);
+  }
+  candidates.push_back(bin / "../../../web");
+  for (const auto& candidate : candidates) {
+    const fs::path dir = fs::weakly_canonical(candidate, ec);
+    tried->push_back(dir.string());
+    if (fs::exists(dir / "index.html", ec)) return dir.string();
   }
   return "";
 }
@@ -235,15 +245,6 @@ void Drain(executors::Executor& executor, const sigset_t& set) {
 
 int RunUp(const UpOptions& in) {
   UpOptions o = in;
-  if (absl::Status s = MakeDirs(o.data_dir); !s.ok()) {
-    EBB_LOG_ERROR("data directory: {}", s.ToString());
-    return kExitFailure;
-  }
-  if (absl::Status s = LockDataDir(o.data_dir); !s.ok()) {
-    EBB_LOG_ERROR("{}", std::string(s.message()));
-    return kExitFailure;
-  }
-  if (o.store.empty()) o.store = o.data_dir + "/results";
   http::ApiServerOptions api;
   std::pair<std::string, std::string> hp =
       absl::StrSplit(o.listen, absl::MaxSplits(':', 1));
@@ -254,6 +255,27 @@ int RunUp(const UpOptions& in) {
                   o.listen);
     return kExitUsage;
   }
+  api.insecure_listen = o.insecure_listen;
+  if (absl::Status s = http::CheckListenHost(api.host, o.insecure_listen);
+      !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitUsage;
+  }
+  if (o.insecure_listen && !http::CheckListenHost(api.host, false).ok()) {
+    EBB_LOG_WARN(
+        "--insecure-listen: the API on {} speaks plain HTTP; its token is "
+        "readable by anyone on the network path",
+        api.host);
+  }
+  if (absl::Status s = MakeDirs(o.data_dir); !s.ok()) {
+    EBB_LOG_ERROR("data directory: {}", s.ToString());
+    return kExitFailure;
+  }
+  if (absl::Status s = LockDataDir(o.data_dir); !s.ok()) {
+    EBB_LOG_ERROR("{}", std::string(s.message()));
+    return kExitFailure;
+  }
+  if (o.store.empty()) o.store = o.data_dir + "/results";
 
   // Signals are taken synchronously by this thread; block them before any
   // thread starts so that none of ours receives them.
@@ -353,8 +375,25 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_ERROR("{}", std::string(ctl.status().message()));
     return kExitFailure;
   }
-  (*embedded)->SetListener(
-      QueueEventForwarder(hub, **ctl, **embedded, **store));
+  // Live events from what the worker stores and the broker reports, in every
+  // mode. With the embedded queue its listener already publishes request and
+  // queue events (with "running" and leases, which only it knows); the
+  // watcher adds new images. With an external broker (RabbitMQ) the watcher
+  // publishes request endings from the records and the queue's depth.
+  auto broker = ResolveBrokerTarget(*manifests, "");
+  const bool embedded_mode = broker.ok() && broker->embedded();
+  http::ResultsWatcherOptions wopts;
+  wopts.request_events = !embedded_mode;
+  // Listing an S3 bucket costs a request per 1,000 keys: poll it less often.
+  wopts.interval = o.store.rfind("s3://", 0) == 0 ? absl::Seconds(2)
+                                                  : absl::Milliseconds(500);
+  if (!embedded_mode && broker.ok()) {
+    wopts.work_queue = broker->queue;
+    wopts.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
+  }
+  http::ResultsWatcher results(**store, hub, wopts);
+  (*embedded)->SetListener(QueueEventForwarder(hub, **ctl, **embedded, **store,
+                                               [&results] { results.Wake(); }));
 
   Submitter submitter(**ctl, embedded->get());
   http::ApiContext ctx;
@@ -364,15 +403,32 @@ int RunUp(const UpOptions& in) {
   ctx.store = store->get();
   ctx.embedded_queue = embedded->get();
   ctx.events = &hub;
-  ctx.submit = [&](const nlohmann::json& b) { return submitter.Submit(b); };
+  ctx.submit = [&](const nlohmann::json& b) {
+    auto ids = submitter.Submit(b);
+    if (ids.ok() && !embedded_mode) {
+      // The embedded queue announces its own publishes; a broker does not.
+      for (const auto& id : *ids)
+        hub.Publish("request", {{"id", id}, {"status", "queued"}});
+      results.Wake();  // the queue's depth changed
+    }
+    return ids;
+  };
   ctx.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
-  if (auto target = ResolveBrokerTarget(*manifests, ""); target.ok()) {
-    ctx.work_queue = target->queue;
-  }
+  if (broker.ok()) ctx.work_queue = broker->queue;
   ctx.token = *token;
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;
-  ctx.web_root = FindWebRoot(o);
+  std::vector<std::string> tried;
+  ctx.web_root = FindWebRoot(o, &tried);
+  if (ctx.web_root.empty()) {
+    EBB_LOG_WARN(
+        "no web UI files found (looked in {}): the API works, the UI does not. "
+        "Install ebb (cmake --install) or pass --web-root DIR / EBB_WEB_ROOT",
+        absl::StrJoin(tried, ", "));
+  } else {
+    EBB_LOG_INFO("web UI files from {}", ctx.web_root);
+  }
+  results.Start();
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
@@ -425,6 +481,7 @@ int RunUp(const UpOptions& in) {
   (*ctl)->Stop();
   if (o.drain_wait) Drain(**executor, set);
   watcher.Stop();
+  results.Stop();
   hub.Close();
   server.Stop();
   return kExitOk;

@@ -47,6 +47,7 @@ struct UpOptions {
   std::vector<std::string> files;
   std::string data_dir;
   std::string listen = "127.0.0.1:8080";
+  bool insecure_listen = false;  // allow a non-loopback --listen host
   std::string store;   // object store for workers; default <data_dir>/results
   std::string images;  // ebb-local.yaml image mapping; default beside manifests
   std::string self_binary;    // this ebb binary, for {ebb} and __supervise

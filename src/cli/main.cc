@@ -102,8 +102,14 @@ int main(int argc, char** argv) {
   c_up->add_option("--data-dir", up.data_dir,
                    "state, job dirs, token (env EBB_DATA_DIR)")
       ->capture_default_str();
-  c_up->add_option("--listen", up.listen, "API address (loopback)")
+  c_up->add_option("--listen", up.listen,
+                   "API address HOST:PORT (a loopback host unless "
+                   "--insecure-listen)")
       ->capture_default_str();
+  c_up->add_flag("--insecure-listen", up.insecure_listen,
+                 "allow a --listen host other than loopback: the API token "
+                 "then crosses the network in plain HTTP (cluster mode, "
+                 "Prometheus scraping from another host, a TLS proxy)");
   c_up->add_option("--store", up.store,
                    "where workers store results (default DATA_DIR/results)");
   c_up->add_option("--images", up.images,

@@ -5,6 +5,7 @@
 
 #include "cli/wiring.h"
 #include "http/api_server.h"
+#include "http/results_watcher.h"
 
 namespace ebb::cli {
 namespace {
@@ -55,15 +56,7 @@ std::optional<nlohmann::json> FinishedEvent(storage::ObjectStore& store,
                                             const std::string& id) {
   auto text = store.Get(id + ".json");
   if (!text.ok()) return std::nullopt;
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
-      !j["status"].is_string()) {
-    return std::nullopt;
-  }
-  nlohmann::json event = {{"id", id}, {"status", j["status"]}};
-  if (j.contains("attempt")) event["attempt"] = j["attempt"];
-  if (j.contains("error") && !j["error"].is_null()) event["error"] = j["error"];
-  return event;
+  return http::RequestEventFromRecord(id, *text);
 }
 
 }  // namespace
@@ -77,14 +70,17 @@ void PublishDecision(http::EventHub& hub, const std::string& scaled_job,
 
 std::function<void(const QueueEvent&)> QueueEventForwarder(
     http::EventHub& hub, controller::Controller& controller,
-    queue::embedded::EmbeddedQueue& q, storage::ObjectStore& store) {
-  return [&hub, &controller, &q, &store](const QueueEvent& e) {
+    queue::embedded::EmbeddedQueue& q, storage::ObjectStore& store,
+    std::function<void()> on_finished) {
+  return [&hub, &controller, &q, &store,
+          on_finished = std::move(on_finished)](const QueueEvent& e) {
     const bool dead_queue = EndsWith(e.queue, ".dead");
     const std::string work_queue =
         dead_queue ? e.queue.substr(0, e.queue.size() - 5) : e.queue;
     if (!e.id.empty() && e.kind == QueueEvent::Kind::kAcked && !dead_queue) {
       if (auto event = FinishedEvent(store, e.id))
         hub.Publish("request", std::move(*event));
+      if (on_finished) on_finished();
     } else if (!e.id.empty()) {
       std::string status;
       switch (e.kind) {

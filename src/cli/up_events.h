@@ -26,10 +26,13 @@ void PublishDecision(http::EventHub& hub, const std::string& scaled_job,
 // A listener for EmbeddedQueue::SetListener: `request` events (status queued,
 // running, done or failed — done/failed read from the stored record), `queue`
 // depth events, and a wake-up of the scale loops watching the queue whenever a
-// message becomes ready. Everything referenced must outlive the queue's use.
+// message becomes ready. `on_finished` (may be empty) runs after each ack of
+// a message, e.g. to have the results watcher look for new images at once.
+// Everything referenced must outlive the queue's use.
 std::function<void(const queue::embedded::QueueEvent&)> QueueEventForwarder(
     http::EventHub& hub, controller::Controller& controller,
-    queue::embedded::EmbeddedQueue& queue, storage::ObjectStore& store);
+    queue::embedded::EmbeddedQueue& queue, storage::ObjectStore& store,
+    std::function<void()> on_finished = {});
 
 // Opens the work queue for dead letters: the embedded queue (not owned) when
 // the first ScaledJob's trigger is ebb-queue, else its RabbitMQ broker.

@@ -77,7 +77,7 @@ void JsonReply(httplib::Response& res, int status, const nlohmann::json& body);
 // {"error": message, "field": field (omitted when empty)}.
 void ErrorReply(httplib::Response& res, int status, const std::string& message,
                 const std::string& field = "");
-// 400/401/404/503/500 for a Status code.
+// 400/401/403/404/409/503/500 for a Status code (PermissionDenied -> 403).
 int HttpStatusFor(const absl::Status& s);
 
 // Route registration, one per resource file.

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http/api_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/status.h"
 
 namespace ebb::http {
 
@@ -57,6 +60,22 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
         res.set_content(nlohmann::json{{"error", message}}.dump(),
                         "application/json");
       });
+  // Authenticate writes before anything else: cpp-httplib reads (and may
+  // reject with 400 or 413) a POST's body before routing, so without this a
+  // caller without the token learns how the body would be judged. The routes
+  // check again (reads, and cookie writes' CSRF header).
+  server_->set_pre_routing_handler([this](const httplib::Request& req,
+                                          httplib::Response& res) {
+    const bool write =
+        req.method != "GET" && req.method != "HEAD" && req.method != "OPTIONS";
+    if (!write || req.path.rfind("/api/", 0) != 0 ||
+        Authorize(ctx_, req, res, true)) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    // The body was not read: the connection cannot carry another request.
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   RegisterCoreRoutes(*server_, ctx_);
   RegisterRequestRoutes(*server_, ctx_);
   RegisterQueueRoutes(*server_, ctx_);
@@ -68,7 +87,29 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
 
 ApiServer::~ApiServer() { Stop(); }
 
+absl::Status CheckListenHost(const std::string& host, bool insecure_listen) {
+  std::string h = host;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
+    h = h.substr(1, h.size() - 2);
+  in_addr v4{};
+  in6_addr v6{};
+  const bool loopback =
+      h == "localhost" ||
+      (::inet_pton(AF_INET, h.c_str(), &v4) == 1 &&
+       (ntohl(v4.s_addr) >> 24) == 127) ||
+      (::inet_pton(AF_INET6, h.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6));
+  if (loopback || insecure_listen) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--listen ", host,
+      ": not a loopback address. ebb's API and web UI speak plain HTTP, so "
+      "the API token (bearer header, sign-in link and cookie) would cross the "
+      "network unencrypted. Listen on 127.0.0.1 (and reach it through an SSH "
+      "tunnel or a TLS proxy), or pass --insecure-listen to accept this "
+      "(cluster mode, Prometheus scraping from another host)"));
+}
+
 absl::Status ApiServer::Start() {
+  EBB_RETURN_IF_ERROR(CheckListenHost(options_.host, options_.insecure_listen));
   if (options_.port == 0) {
     port_ = server_->bind_to_any_port(options_.host);
   } else {

@@ -23,7 +23,16 @@ namespace ebb::http {
 struct ApiServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = any free port
+  // The API's token travels in plain HTTP (bearer header, login link, cookie):
+  // a host other than loopback is refused unless this is set (`ebb up
+  // --insecure-listen`; cluster mode, Prometheus scraping, a TLS proxy).
+  bool insecure_listen = false;
 };
+
+// OK for a loopback host (127.0.0.0/8, ::1, localhost) or with
+// `insecure_listen`; otherwise InvalidArgument naming the host, why it is
+// refused (the token would cross the network in plain text) and the flag.
+absl::Status CheckListenHost(const std::string& host, bool insecure_listen);
 
 class ApiServer {
  public:

@@ -85,6 +85,10 @@ struct HarnessOptions {
   bool with_queue = true;
   int sse_keepalive_ms = 15000;
   std::string cors_origin;
+  // Real implementations instead of the fakes (filesystem route tests).
+  executors::Executor* executor = nullptr;  // null: executor_
+  storage::ObjectStore* store = nullptr;    // null: store_
+  std::string web_root;
 };
 
 class ApiTest : public ::testing::Test {
@@ -107,16 +111,17 @@ class ApiTest : public ::testing::Test {
     t.metadata["queueName"] = "tasks";
     job.triggers.push_back(t);
     m->scaled_jobs.push_back(job);
-    auto created =
-        controller::Controller::Create(m, registry_, executor_, metrics_, {});
+    auto created = controller::Controller::Create(
+        m, registry_, o.executor ? *o.executor : executor_, metrics_, {});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     controller_ = std::move(*created);
 
     ApiContext ctx;
     ctx.controller = controller_.get();
-    ctx.executor = &executor_;
+    ctx.executor = o.executor ? o.executor : &executor_;
     ctx.metrics = &metrics_;
-    ctx.store = o.with_store ? &store_ : nullptr;
+    ctx.store = !o.with_store ? nullptr : o.store ? o.store : &store_;
+    ctx.web_root = o.web_root;
     ctx.events = o.with_events ? &hub_ : nullptr;
     ctx.token = kToken;
     ctx.public_reads = o.public_reads;

@@ -71,8 +71,9 @@ int HttpStatusFor(const absl::Status& s) {
     case absl::StatusCode::kOutOfRange:
       return 400;
     case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kPermissionDenied:
       return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;  // e.g. a symbolic link out of a served directory
     case absl::StatusCode::kNotFound:
       return 404;
     case absl::StatusCode::kFailedPrecondition:

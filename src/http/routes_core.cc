@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/names.h"
 #include "http/api_context.h"
 #include "http/api_server.h"
 
@@ -154,6 +155,20 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
     const std::string name = req.matches[1];
     std::string ns =
         req.has_param("namespace") ? req.get_param_value("namespace") : "";
+    const std::string container =
+        req.has_param("container") ? req.get_param_value("container") : "";
+    // Each becomes a path in the executor: Kubernetes' name rules first.
+    if (absl::Status s = ValidateDns1123Subdomain(name, "name"); !s.ok()) {
+      return ErrorReply(res, 400, std::string(s.message()), "name");
+    }
+    if (absl::Status s = ValidateDns1123Label(ns, "namespace");
+        !ns.empty() && !s.ok()) {
+      return ErrorReply(res, 400, std::string(s.message()), "namespace");
+    }
+    if (absl::Status s = ValidateDns1123Label(container, "container");
+        !container.empty() && !s.ok()) {
+      return ErrorReply(res, 400, std::string(s.message()), "container");
+    }
     if (ns.empty()) {
       if (auto jobs = ctx.executor->List("", ""); jobs.ok()) {
         for (const auto& j : *jobs) {
@@ -161,9 +176,10 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
         }
       }
     }
-    const std::string container =
-        req.has_param("container") ? req.get_param_value("container") : "";
-    auto logs = ctx.executor->Logs(ns, name, container, 1 << 20);
+    auto logs =
+        ns.empty()
+            ? absl::StatusOr<std::string>(absl::NotFoundError("no such job"))
+            : ctx.executor->Logs(ns, name, container, 1 << 20);
     if (absl::IsNotFound(logs.status()) && ns.empty()) {
       return ErrorReply(
           res, 404,

@@ -253,6 +253,9 @@ void GetObject(ApiContext& ctx, const httplib::Request& req,
   if (absl::IsNotFound(data.status())) {
     return ErrorReply(res, 404, absl::StrCat("no object named \"", key, "\""));
   }
+  if (absl::IsPermissionDenied(data.status())) {
+    return ErrorReply(res, 403, std::string(data.status().message()));
+  }
   if (!data.ok()) return ErrorReply(res, 503, data.status().ToString());
   res.set_header("Cache-Control", "private, max-age=60");
   res.set_content(std::move(*data), ContentTypeFor(key));

@@ -129,6 +129,14 @@ nlohmann::json RequestJson(const std::string& id,
 
 void GetOne(const ApiContext& ctx, const std::string& id,
             httplib::Response& res) {
+  // The id names the record <id>.json: it must be one plain key segment.
+  if (absl::Status valid = storage::ValidateObjectKey(id + ".json");
+      !valid.ok() || absl::StrContains(id, "/")) {
+    return ErrorReply(res, 400,
+                      "id: not a request id (no '/', '..' or control "
+                      "characters)",
+                      "id");
+  }
   std::optional<RequestInfo> row;
   if (ctx.embedded_queue != nullptr) {
     auto info = ctx.embedded_queue->Request(id);
@@ -140,6 +148,13 @@ void GetOne(const ApiContext& ctx, const std::string& id,
     }
   }
   std::optional<nlohmann::json> record = Record(ctx, id);
+  if (!record && ctx.store != nullptr) {
+    // A record that exists but is refused (a link out of the store) is 403.
+    if (auto got = ctx.store->Get(id + ".json");
+        absl::IsPermissionDenied(got.status())) {
+      return ErrorReply(res, 403, std::string(got.status().message()));
+    }
+  }
   if (!row && !record) {
     return ErrorReply(res, 404,
                       absl::StrCat("no request with id \"", id, "\""));

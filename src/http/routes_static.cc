@@ -6,11 +6,9 @@
 // and 404s stay theirs.
 #include <httplib.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "common/files.h"
 #include "http/api_context.h"
 
 namespace ebb::http {
@@ -41,24 +39,6 @@ std::string ContentTypeFor(const std::string& path) {
   return "";
 }
 
-// True when a '/'-separated relative path has no "..", "." or empty segment, no
-// backslash and no NUL: it names a file below the root, never above it.
-bool SafeRelativePath(const std::string& rel) {
-  if (rel.empty() || rel.find('\\') != std::string::npos ||
-      rel.find('\0') != std::string::npos) {
-    return false;
-  }
-  size_t start = 0;
-  while (start <= rel.size()) {
-    size_t end = rel.find('/', start);
-    if (end == std::string::npos) end = rel.size();
-    const std::string seg = rel.substr(start, end - start);
-    if (seg.empty() || seg == "." || seg == "..") return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 void NotFound(httplib::Response& res) {
   res.status = 404;
   res.set_content("not found\n", "text/plain; charset=utf-8");
@@ -68,24 +48,25 @@ void ServeFile(const std::string& root, const httplib::Request& req,
                httplib::Response& res) {
   std::string rel = req.matches[1];
   if (rel.empty()) rel = "index.html";
+  if (!IsPlainRelativePath(rel)) {
+    // A directory ("js/") is simply not a file; "..", "." and "//" are bad.
+    if (rel.back() == '/' && IsPlainRelativePath(rel.substr(0, rel.size() - 1)))
+      return NotFound(res);
+    res.status = 400;
+    return res.set_content(
+        "bad path: '..', '.' and empty segments are refused\n",
+        "text/plain; charset=utf-8");
+  }
   const std::string type = ContentTypeFor(rel);
-  if (!SafeRelativePath(rel) || type.empty()) return NotFound(res);
-
-  // Defence in depth: the resolved file must still lie under the resolved root
-  // (a symlink out of web/ is not followed).
-  std::error_code ec;
-  const auto base = std::filesystem::weakly_canonical(root, ec);
-  if (ec) return NotFound(res);
-  const auto file = std::filesystem::weakly_canonical(base / rel, ec);
-  if (ec || !std::filesystem::is_regular_file(file, ec)) return NotFound(res);
-  const std::string base_str = base.string() + "/";
-  if (file.string().compare(0, base_str.size(), base_str) != 0)
-    return NotFound(res);
-
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return NotFound(res);
-  std::ostringstream body;
-  body << in.rdbuf();
+  if (type.empty()) return NotFound(res);
+  // Never outside the web root: a symbolic link out of it is refused (403).
+  absl::StatusOr<std::string> body = ReadFileUnderRoot(root, rel);
+  if (absl::IsPermissionDenied(body.status())) {
+    res.status = 403;
+    return res.set_content("refused: a link out of the web root\n",
+                           "text/plain; charset=utf-8");
+  }
+  if (!body.ok()) return NotFound(res);
 
   // Revalidate every time: the files are small and change with each ebb build.
   res.set_header("Cache-Control", "no-cache");
@@ -98,7 +79,7 @@ void ServeFile(const std::string& root, const httplib::Request& req,
         "frame-ancestors 'none'; form-action 'self'");
     res.set_header("Referrer-Policy", "no-referrer");
   }
-  res.set_content(body.str(), type.c_str());
+  res.set_content(std::move(*body), type.c_str());
 }
 
 }  // namespace

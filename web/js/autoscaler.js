@@ -157,12 +157,18 @@ export function handleJob(j) {
 /** A `queue` event: {queue, ready, leased, dead}. */
 export function handleQueue(q) {
   if (!q) return;
-  $('#queue-stats').replaceChildren(
+  const stats = [
     h('span', { class: 'stat' }, h('b', {}, String(q.ready ?? 0)), ' ready'),
-    h('span', { class: 'stat' }, h('b', {}, String(q.leased ?? 0)), ' being worked on'),
+    // `leased` is null where the broker does not report it (RabbitMQ).
+    q.leased === null || q.leased === undefined
+      ? null
+      : h('span', { class: 'stat' }, h('b', {}, String(q.leased)), ' being worked on'),
     h('span', { class: `stat${q.dead ? ' bad' : ''}` }, h('b', {}, String(q.dead ?? 0)), ' dead letters'),
-    h('span', { class: 'muted' }, ` in queue ${q.queue || ''}`));
-  if (lastDead !== null && q.dead !== lastDead) onDeadChanged();
+    h('span', { class: 'muted' }, ` in queue ${q.queue || ''}`),
+  ];
+  $('#queue-stats').replaceChildren(...stats.filter(Boolean));
+  // The first sample after load refreshes only when there are dead letters.
+  if (q.dead !== lastDead && (lastDead !== null || q.dead > 0)) onDeadChanged();
   lastDead = q.dead;
 }
 

@@ -24,6 +24,8 @@ events.on('request', handleRequestEvent);
 events.on('decision', (d) => handleDecision(d));
 events.on('job', handleJob);
 events.on('queue', handleQueue);
+// New images from any source (this page, `ebb submit`, another producer).
+events.on('images', () => scheduleGalleryRefresh());
 events.on('open', (reconnected) => {
   if (!reconnected) return;
   resyncRequests();

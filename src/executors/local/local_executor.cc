@@ -8,13 +8,13 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/files.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/status.h"
 #include "executors/local/process.h"
 
@@ -222,6 +222,12 @@ absl::StatusOr<std::string> LocalExecutor::Logs(const std::string& ns,
                                                 const std::string& name,
                                                 const std::string& container,
                                                 int64_t max_bytes) {
+  // Every name becomes a path: Kubernetes' rules keep them inside jobs/.
+  EBB_RETURN_IF_ERROR(ValidateDns1123Label(ns, "namespace"));
+  EBB_RETURN_IF_ERROR(ValidateDns1123Subdomain(name, "job name"));
+  if (!container.empty()) {
+    EBB_RETURN_IF_ERROR(ValidateDns1123Label(container, "container"));
+  }
   std::string dir = JobDir(ns, name);
   auto jf = ReadJobFile(dir);
   if (!jf.ok()) return absl::NotFoundError(absl::StrCat("job ", ns, "/", name));
@@ -232,16 +238,13 @@ absl::StatusOr<std::string> LocalExecutor::Logs(const std::string& ns,
   if (!known)
     return absl::NotFoundError(
         absl::StrCat("job ", ns, "/", name, " has no container \"", c, "\""));
-  std::ifstream in(LogPath(dir, c), std::ios::binary);
-  if (!in) return std::string();
-  in.seekg(0, std::ios::end);
-  int64_t size = in.tellg();
-  int64_t n = max_bytes < 0 ? size : std::min(size, max_bytes);
-  in.seekg(size - n);
-  std::string out(static_cast<size_t>(n), '\0');
-  in.read(out.data(), n);
-  out.resize(static_cast<size_t>(in.gcount()));
-  return out;
+  // A crafted job.json may name any container: check it too, and read the log
+  // without following a link out of the job's directory.
+  EBB_RETURN_IF_ERROR(ValidateDns1123Label(c, "container"));
+  auto log = ReadFileUnderRoot(dir, absl::StrCat("logs/", c, ".log"),
+                               max_bytes < 0 ? -1 : max_bytes);
+  if (absl::IsNotFound(log.status())) return std::string();  // no output yet
+  return log;
 }
 
 }  // namespace ebb::executors::local

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "common/ids.h"
 #include "common/status.h"
 
@@ -173,43 +174,29 @@ absl::Status FilesystemObjectStore::Put(const std::string& key,
 
 absl::StatusOr<std::string> FilesystemObjectStore::Get(const std::string& key) {
   EBB_RETURN_IF_ERROR(ValidateObjectKey(key));
-  const std::string path = PathOf(key);
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR) {
-      return absl::NotFoundError(absl::StrCat("object ", key, " not found"));
-    }
-    return ErrnoStatus(errno, absl::StrCat("open ", path));
-  }
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  // Never through a symbolic link out of the store (the API serves objects).
+  absl::StatusOr<std::string> data = ReadFileUnderRoot(root_, key);
+  if (absl::IsNotFound(data.status())) {
     return absl::NotFoundError(absl::StrCat("object ", key, " not found"));
   }
-  std::string out;
-  out.reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus(err, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+  if (absl::IsPermissionDenied(data.status())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "object ", key, " is a symbolic link out of the store: refused"));
   }
-  ::close(fd);
-  return out;
+  return data;
 }
 
 absl::StatusOr<ObjectInfo> FilesystemObjectStore::Head(const std::string& key) {
   EBB_RETURN_IF_ERROR(ValidateObjectKey(key));
-  struct stat st;
-  if (::stat(PathOf(key).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+  absl::StatusOr<int> fd = OpenFileUnderRoot(root_, key);
+  if (absl::IsNotFound(fd.status())) {
     return absl::NotFoundError(absl::StrCat("object ", key, " not found"));
   }
+  if (!fd.ok()) return fd.status();
+  struct stat st;
+  const int rc = ::fstat(*fd, &st);
+  ::close(*fd);
+  if (rc != 0) return ErrnoStatus(errno, absl::StrCat("stat ", key));
   // Hash the bytes actually read so etag and size describe one version.
   EBB_ASSIGN_OR_RETURN(std::string data, Get(key));
   ObjectInfo info = InfoFromStat(key, st);

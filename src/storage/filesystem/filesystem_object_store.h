@@ -13,7 +13,9 @@
 // ignored). Head hashes the file for its etag; List leaves etag "" so listing a
 // gallery never reads every image. Content types are not stored (readers go by
 // the key's extension). Put over a key that is a directory ("a" when "a/b"
-// exists), or under a key that is a file, is FailedPrecondition.
+// exists), or under a key that is a file, is FailedPrecondition. Get and Head
+// never follow a symbolic link out of the store's directory
+// (PermissionDenied); List skips links.
 //
 // Threading: safe for concurrent use from several threads and processes (each
 // Put has its own temp file; the last rename wins).

@@ -215,3 +215,48 @@ TEST_F(FilesystemObjectStoreTest, OpenFailsWhenRootIsAFile) {
 
 }  // namespace
 }  // namespace ebb::storage
+
+namespace ebb::storage {
+namespace {
+
+class FilesystemObjectStoreLinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ebb-fs-links-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::ofstream(dir_ + "/token") << "secret-token";
+    auto store = FilesystemObjectStore::Open(dir_ + "/results");
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  std::unique_ptr<FilesystemObjectStore> store_;
+};
+
+TEST_F(FilesystemObjectStoreLinkTest, GetRefusesALinkOutOfTheStore) {
+  std::filesystem::create_symlink(dir_ + "/token", dir_ + "/results/x.json");
+  auto got = store_->Get("x.json");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(store_->Head("x.json").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(FilesystemObjectStoreLinkTest, GetRefusesADirectoryLinkOutOfTheStore) {
+  std::filesystem::create_symlink(dir_, dir_ + "/results/up");
+  EXPECT_EQ(store_->Get("up/token").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(FilesystemObjectStoreLinkTest, KeysThatClimbOutAreInvalid) {
+  for (const std::string key : {"../token", "a/../../token", "/etc/passwd"}) {
+    EXPECT_EQ(store_->Get(key).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << key;
+  }
+}
+
+}  // namespace
+}  // namespace ebb::storage
