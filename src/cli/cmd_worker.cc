@@ -88,12 +88,21 @@ int RunWorker(const WorkerCliOptions& o) {
   }
   absl::StatusOr<std::unique_ptr<queue::MessageQueue>> mq =
       absl::UnknownError("");
+  queue::HttpMessageQueue* http_queue = nullptr;  // to interrupt on a stop
   if (!o.queue_url.empty()) {
     queue::HttpQueueOptions hopts;
     hopts.base_url = o.queue_url;
     hopts.token = o.token;
+    // Ride out a restart of `ebb up` (EBB_QUEUE_RETRY_*: queue/http/retry.h).
+    auto retry = queue::WorkerRetryPolicyFromEnv();
+    if (!retry.ok()) {
+      EBB_LOG_ERROR("{}", std::string(retry.status().message()));
+      return kExitUsage;
+    }
+    hopts.retry = *retry;
     auto h = queue::HttpMessageQueue::Create(hopts);
     if (h.ok()) {
+      http_queue = h->get();
       mq = std::unique_ptr<queue::MessageQueue>(std::move(h).value());
     } else {
       mq = h.status();
@@ -114,6 +123,7 @@ int RunWorker(const WorkerCliOptions& o) {
     EBB_LOG_INFO("{}: finishing the request in progress, taking no more",
                  sig == SIGTERM ? "SIGTERM" : "SIGINT");
     w.RequestStop();
+    if (http_queue != nullptr) http_queue->Interrupt();
   });
   auto handled = w.Run();
   // Wake the signal thread so it can be joined.

@@ -175,7 +175,7 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
   if (existing.ok() && IsDoneRecord(*existing)) {
     EBB_LOG_INFO("worker {}: request {} already done; acking the duplicate",
                  options_.worker_name, task.id);
-    EBB_RETURN_IF_ERROR(Annotate(mq_.Ack(d), "while acking a duplicate"));
+    EBB_RETURN_IF_ERROR(AckStored(d, task.id, "while acking a duplicate"));
     ++stats_.done;
     ++stats_.already_done;
     return Outcome::kTask;
@@ -265,7 +265,7 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
         "while storing the record");
   }
   if (s.ok()) {
-    EBB_RETURN_IF_ERROR(Annotate(mq_.Ack(d), "while acking a done request"));
+    EBB_RETURN_IF_ERROR(AckStored(d, task.id, "while acking a done request"));
     ++stats_.done;
     EBB_LOG_INFO(
         "worker {}: request {} done: {} image(s), inference {} ms, "

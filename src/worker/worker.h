@@ -41,7 +41,10 @@
 //
 // Run returns an error (after handing the held message back with Nack and
 // requeue where it can) when the broker fails (Take, Publish, Ack) or when a
-// failed record cannot be stored; the broker then redelivers.
+// failed record cannot be stored; the broker then redelivers. Riding out a
+// broker outage is the queue's job (queue/http retries); an ack refused
+// because the lease was lost after the done record was stored counts as done
+// (the other copy settles it).
 //
 // Threading: Run on one thread; RequestStop from any thread (signal handlers
 // should set a flag that a thread forwards here). The queue, store, model and
@@ -155,6 +158,12 @@ class Worker {
                          const std::map<std::string, std::string>& headers);
   ResultRecord NewRecord(const Task& task, const queue::Delivery& d,
                          int attempt, absl::Time taken_at) const;
+  // Acks `d` whose done record is stored (worker_settle.cc). A refused ack
+  // (FailedPrecondition: the lease expired during an outage and the message
+  // went to another worker) is OK: that copy is acked as a duplicate or
+  // rewrites the same keys. Other errors are annotated with `what`.
+  absl::Status AckStored(const queue::Delivery& d, const std::string& id,
+                         const char* what);
   // Hands `d` back (Nack, requeue) and returns `error` annotated.
   absl::Status GiveBack(const queue::Delivery& d, const absl::Status& error);
 

@@ -88,6 +88,16 @@ absl::StatusOr<Job> LocalExecutor::Create(const JobRequest& request) {
   return MakeJob(*jf, st);
 }
 
+namespace {
+
+// Create writes supervisor.json right after spawning the supervisor (which
+// writes it too); a job without one this long after its creation never got a
+// supervisor: `ebb up` died between writing the job's files and the spawn.
+// (Other processes may List mid-Create, hence the margin.)
+constexpr absl::Duration kSupervisorStartGrace = absl::Seconds(30);
+
+}  // namespace
+
 std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
   auto jf = ReadJobFile(dir);
   if (!jf.ok()) return std::nullopt;
@@ -98,6 +108,11 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
   bool alive = sup.ok() && ProcessAlive(sup->pid, sup->start_time);
   bool finished =
       state.state == JobState::kSucceeded || state.state == JobState::kFailed;
+  // Without this, such a job stays pending for ever and, counted as pending,
+  // keeps the ScaledJob from creating the jobs its queue needs.
+  const bool never_started =
+      !finished && absl::IsNotFound(sup.status()) &&
+      options_.clock->Now() - jf->created > kSupervisorStartGrace;
   if (marker.ok()) {
     if (!alive || finished) {
       std::error_code ec;
@@ -110,15 +125,18 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
     j.deleting = true;
     return j;
   }
-  if (!finished && sup.ok() && !alive) {
+  if (!finished && ((sup.ok() && !alive) || never_started)) {
     // It may have written its final state just before exiting: re-read.
     if (auto again = ReadStateFile(dir); again.ok()) state = *again;
     if (state.state != JobState::kSucceeded &&
         state.state != JobState::kFailed) {
       state.state = JobState::kFailed;
       state.reason = "SupervisorLost";
-      state.message = absl::StrCat("the job's supervisor process (pid ",
-                                   sup->pid, ") is gone");
+      state.message =
+          sup.ok() ? absl::StrCat("the job's supervisor process (pid ",
+                                  sup->pid, ") is gone")
+                   : "the job's supervisor never started (ebb up stopped "
+                     "while creating the job)";
       state.finished = options_.clock->Now();
       for (ContainerStatus& c : state.containers) {
         c.ready = false;
@@ -127,8 +145,8 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
       }
       if (absl::Status s = WriteStateFile(dir, state); !s.ok())
         EBB_LOG_WARN("job {}: {}", jf->name, s.ToString());
-      EBB_LOG_WARN("job {}/{}: supervisor (pid {}) died: failed, {}",
-                   jf->namespace_, jf->name, sup->pid, "SupervisorLost");
+      EBB_LOG_WARN("job {}/{}: failed, SupervisorLost: {}", jf->namespace_,
+                   jf->name, state.message);
     }
   }
   return MakeJob(*jf, state);
