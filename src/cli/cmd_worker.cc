@@ -42,8 +42,9 @@ int RunWorker(const WorkerCliOptions& o) {
         "no queue: set EBB_QUEUE_URL (an `ebb up`) or AMQP_URL (RabbitMQ)");
     return kExitUsage;
   }
-  // SIGTERM/SIGINT: stop taking new requests; a request in progress finishes
-  // (the executor's grace period bounds it; if killed, the broker redelivers).
+  // SIGTERM/SIGINT: stop taking new requests; a request in inference is
+  // handed back at the model's next step unless it finishes within
+  // finish_within (worker/worker_stop.cc); if killed, the broker redelivers.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -120,8 +121,11 @@ int RunWorker(const WorkerCliOptions& o) {
     int sig = 0;
     sigwait(&set, &sig);
     if (sig == SIGUSR1) return;  // woken to exit
-    EBB_LOG_INFO("{}: finishing the request in progress, taking no more",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    EBB_LOG_INFO(
+        "{}: taking no more requests; one in inference is handed back unless "
+        "it finishes within {}",
+        sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        absl::FormatDuration(options.finish_within));
     w.RequestStop();
     if (http_queue != nullptr) http_queue->Interrupt();
   });
