@@ -43,8 +43,9 @@ int RunWorker(const WorkerCliOptions& o) {
         "no queue: set EBB_QUEUE_URL (an `ebb up`) or AMQP_URL (RabbitMQ)");
     return kExitUsage;
   }
-  // SIGTERM/SIGINT: stop taking new requests; a request in progress finishes
-  // (the executor's grace period bounds it; if killed, the broker redelivers).
+  // SIGTERM/SIGINT: stop taking new requests; a request in inference is
+  // handed back at the model's next step unless it finishes within
+  // finish_within (worker/worker_stop.cc); if killed, the broker redelivers.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -89,12 +90,21 @@ int RunWorker(const WorkerCliOptions& o) {
   }
   absl::StatusOr<std::unique_ptr<queue::MessageQueue>> mq =
       absl::UnknownError("");
+  queue::HttpMessageQueue* http_queue = nullptr;  // to interrupt on a stop
   if (!o.queue_url.empty()) {
     queue::HttpQueueOptions hopts;
     hopts.base_url = o.queue_url;
     hopts.token = o.token;
+    // Ride out a restart of `ebb up` (EBB_QUEUE_RETRY_*: queue/http/retry.h).
+    auto retry = queue::WorkerRetryPolicyFromEnv();
+    if (!retry.ok()) {
+      EBB_LOG_ERROR("{}", std::string(retry.status().message()));
+      return kExitUsage;
+    }
+    hopts.retry = *retry;
     auto h = queue::HttpMessageQueue::Create(hopts);
     if (h.ok()) {
+      http_queue = h->get();
       mq = std::unique_ptr<queue::MessageQueue>(std::move(h).value());
     } else {
       mq = h.status();
@@ -112,9 +122,13 @@ int RunWorker(const WorkerCliOptions& o) {
     int sig = 0;
     sigwait(&set, &sig);
     if (sig == SIGUSR1) return;  // woken to exit
-    EBB_LOG_INFO("{}: finishing the request in progress, taking no more",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    EBB_LOG_INFO(
+        "{}: taking no more requests; one in inference is handed back unless "
+        "it finishes within {}",
+        sig == SIGTERM ? "SIGTERM" : "SIGINT",
+        absl::FormatDuration(options.finish_within));
     w.RequestStop();
+    if (http_queue != nullptr) http_queue->Interrupt();
   });
   auto handled = w.Run();
   // Wake the signal thread so it can be joined.

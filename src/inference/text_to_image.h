@@ -16,6 +16,7 @@
 #define EBB_INFERENCE_TEXT_TO_IMAGE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,32 @@
 #include "absl/status/statusor.h"
 
 namespace ebb::inference {
+
+// Progress of one Generate, reported after each denoising step.
+struct StepProgress {
+  int step = 0;   // steps done so far, 1..steps
+  int steps = 0;  // steps this image takes in all
+};
+
+// What a progress callback asks of the model.
+enum class StepAction {
+  kContinue,  // go on with the next step
+  kStop,      // abandon this image: Generate returns Cancelled promptly
+};
+
+// The progress callback contract:
+//  - called by Generate on the thread that called Generate, synchronously,
+//    after each denoising step (step = 1 after the first, ..., steps after
+//    the last), never concurrently and never after Generate returned;
+//  - it must be cheap (no I/O beyond logging) and must not call back into the
+//    model;
+//  - returning kStop makes Generate stop before the next step (after the last
+//    step: before decoding the image) and return Cancelled ("stopped at step
+//    k of n"), discarding the partial image; nothing else of the model's state
+//    changes, so the model can Generate again. A backend with no steps calls it
+//    at least once, before returning its image.
+// Used by the worker to hand a request back promptly on SIGTERM.
+using ProgressCallback = std::function<StepAction(const StepProgress&)>;
 
 struct GenerateRequest {
   std::string prompt;
@@ -32,6 +59,8 @@ struct GenerateRequest {
   int width = 512;   // pixels, multiple of 8, 64..2048
   int height = 512;  // pixels
   double guidance_scale = 1.0;
+  // Optional (empty = no reports): see ProgressCallback.
+  ProgressCallback on_step;
 };
 
 // 8-bit RGB, row-major, no padding: pixels.size() == width * height * 3.
@@ -47,8 +76,8 @@ class TextToImage {
   // Loads weights (or simulates it). Must succeed before Generate.
   virtual absl::Status Load() = 0;
   // One image for `request`. InvalidArgument for a size out of range; Internal
-  // on a backend failure. Deterministic for a given request where the backend
-  // allows.
+  // on a backend failure; Cancelled when request.on_step returned kStop.
+  // Deterministic for a given request where the backend allows.
   virtual absl::StatusOr<Image> Generate(const GenerateRequest& request) = 0;
   // The model name recorded in results (`model`, `lcm_model_id`).
   virtual std::string ModelName() const = 0;

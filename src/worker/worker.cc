@@ -175,7 +175,7 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
   if (existing.ok() && IsDoneRecord(*existing)) {
     EBB_LOG_INFO("worker {}: request {} already done; acking the duplicate",
                  options_.worker_name, task.id);
-    EBB_RETURN_IF_ERROR(Annotate(mq_.Ack(d), "while acking a duplicate"));
+    EBB_RETURN_IF_ERROR(AckStored(d, task.id, "while acking a duplicate"));
     ++stats_.done;
     ++stats_.already_done;
     return Outcome::kTask;
@@ -216,18 +216,7 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
 
   // 6. Stop requested while the message was on its way: hand it back as is.
   if (stop_requested()) {
-    EBB_LOG_INFO("worker {}: stop requested; handing request {} back",
-                 options_.worker_name, task.id);
-    queue::OutgoingMessage out;
-    out.body = d.body;
-    out.message_id = d.message_id;
-    out.headers = d.headers;
-    if (mq_.Publish(d.queue.empty() ? options_.queue : d.queue, out).ok()) {
-      EBB_RETURN_IF_ERROR(Annotate(mq_.Ack(d), "while handing a message back"));
-    } else {
-      EBB_RETURN_IF_ERROR(Annotate(mq_.Nack(d, /*requeue=*/true),
-                                   "while handing a message back"));
-    }
+    EBB_RETURN_IF_ERROR(HandBack(d, task.id));
     return Outcome::kStopped;
   }
 
@@ -256,7 +245,12 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
                                     "serves \"",
                                     model_.ModelName(), "\")"));
   }
+  finishing_ = false;
   absl::Status s = Render(rec);
+  if (absl::IsCancelled(s) && stop_requested()) {  // worker_stop.cc
+    EBB_RETURN_IF_ERROR(HandBack(d, task.id));
+    return Outcome::kStopped;
+  }
   if (s.ok()) {
     rec.done = true;
     rec.created_at = clock_.Now();
@@ -265,7 +259,7 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
         "while storing the record");
   }
   if (s.ok()) {
-    EBB_RETURN_IF_ERROR(Annotate(mq_.Ack(d), "while acking a done request"));
+    EBB_RETURN_IF_ERROR(AckStored(d, task.id, "while acking a done request"));
     ++stats_.done;
     EBB_LOG_INFO(
         "worker {}: request {} done: {} image(s), inference {} ms, "
@@ -307,6 +301,7 @@ absl::Status Worker::Render(ResultRecord& rec) {
     req.guidance_scale = task.guidance_scale;
     const std::string where = absl::StrCat("image ", n, " of ", task.count);
     absl::Time t0 = clock_.Now();
+    req.on_step = StopWatch(task.id, task.count - n, t0);
     absl::StatusOr<inference::Image> image = model_.Generate(req);
     if (!image.ok()) {
       return Annotate(image.status(), absl::StrCat("while generating ", where));

@@ -28,9 +28,11 @@
 //     and the worker keeps taking.
 //  5. attempts >= attempt_limit: failed record (the last error), dead letter,
 //     ack. Counts as a failed task.
-//  6. Stop requested before processing starts: republished unchanged and
-//     acked, so the next holder does not see it as redelivered (falls back to
-//     Nack with requeue if the republish fails); Run returns.
+//  6. Stop requested before processing starts, or during inference when the
+//     request would not finish within finish_within: republished unchanged
+//     and acked, so the next holder does not see it as redelivered and no
+//     attempt is used (falls back to Nack with requeue if the republish
+//     fails); Run returns.
 //  7. Process. Image n uses seed+n-1, where the seed is the task's or
 //     DeriveSeed(id), so a retry writes the same bytes under the same keys.
 //     Success: record (status done) last, then ack. Failure (model or store):
@@ -41,7 +43,10 @@
 //
 // Run returns an error (after handing the held message back with Nack and
 // requeue where it can) when the broker fails (Take, Publish, Ack) or when a
-// failed record cannot be stored; the broker then redelivers.
+// failed record cannot be stored; the broker then redelivers. Riding out a
+// broker outage is the queue's job (queue/http retries); an ack refused
+// because the lease was lost after the done record was stored counts as done
+// (the other copy settles it).
 //
 // Threading: Run on one thread; RequestStop from any thread (signal handlers
 // should set a flag that a thread forwards here). The queue, store, model and
@@ -88,10 +93,17 @@ struct WorkerOptions {
   // Called once after the model has loaded, before the first Take. The cli
   // passes NotifyReadyFromEnv (below).
   std::function<void()> on_ready;
+  // A stop requested during inference (worker_stop.cc): the request is
+  // finished when the model's step reports say it will be done within this,
+  // else the model is stopped at its next step and the request handed back
+  // as in 6. Env EBB_STOP_FINISH_WITHIN_MS. Keep it well under the
+  // executor's termination grace (30 s by default).
+  absl::Duration finish_within = absl::Seconds(5);
 };
 
 // Applies the environment to `options`: EBB_ATTEMPT_LIMIT (an integer >= 1,
-// else InvalidArgument) and, when worker_name is empty, EBB_JOB_NAME or the
+// else InvalidArgument), EBB_STOP_FINISH_WITHIN_MS (an integer >= 0, else
+// InvalidArgument) and, when worker_name is empty, EBB_JOB_NAME or the
 // hostname.
 absl::Status ApplyWorkerEnv(WorkerOptions& options);
 
@@ -110,6 +122,7 @@ struct WorkerStats {
   int invalid = 0;       // invalid bodies dead-lettered
   int ids_assigned = 0;  // id-less messages republished with a new id
   int redelivered = 0;   // redeliveries republished with attempt+1
+  int handed_back = 0;   // handed back unchanged because of a stop
   int64_t model_load_ms = 0;
 };
 
@@ -127,8 +140,10 @@ class Worker {
   // or a broker / store failure as described in the file comment.
   absl::StatusOr<int> Run();
 
-  // Asks Run to return before taking another message. A task in progress is
-  // finished (the cli bounds that with its grace period). Thread-safe.
+  // Asks Run to return before taking another message. A task in inference
+  // is finished if it will be within options.finish_within, else handed back
+  // unchanged (no attempt used) at the model's next step; a task past
+  // inference (storing) is finished. Thread-safe.
   void RequestStop() { stop_.store(true); }
   bool stop_requested() const { return stop_.load(); }
 
@@ -155,6 +170,20 @@ class Worker {
                          const std::map<std::string, std::string>& headers);
   ResultRecord NewRecord(const Task& task, const queue::Delivery& d,
                          int attempt, absl::Time taken_at) const;
+  // Acks `d` whose done record is stored (worker_settle.cc). A refused ack
+  // (FailedPrecondition: the lease expired during an outage and the message
+  // went to another worker) is OK: that copy is acked as a duplicate or
+  // rewrites the same keys. Other errors are annotated with `what`.
+  absl::Status AckStored(const queue::Delivery& d, const std::string& id,
+                         const char* what);
+  // Stop handling during inference (worker_stop.cc): the progress callback
+  // for one image of request `id` started at `image_started`, with
+  // `images_after` more images to go.
+  inference::ProgressCallback StopWatch(const std::string& id, int images_after,
+                                        absl::Time image_started);
+  // Hands `d` back unchanged after a stop: republished as it came and acked
+  // (Nack with requeue if the republish fails), so no attempt is used.
+  absl::Status HandBack(const queue::Delivery& d, const std::string& id);
   // Hands `d` back (Nack, requeue) and returns `error` annotated.
   absl::Status GiveBack(const queue::Delivery& d, const absl::Status& error);
 
@@ -166,6 +195,7 @@ class Worker {
   std::atomic<bool> stop_{false};
   WorkerStats stats_;
   bool load_attributed_ = false;  // model_load_ms went into a record
+  bool finishing_ = false;        // a stop was seen and the task will finish
 };
 
 }  // namespace ebb::worker

@@ -23,6 +23,17 @@ absl::Status ApplyWorkerEnv(WorkerOptions& options) {
     }
     options.attempt_limit = limit;
   }
+  if (const char* v = std::getenv("EBB_STOP_FINISH_WITHIN_MS");
+      v != nullptr && *v) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(v, &ms) || ms < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "EBB_STOP_FINISH_WITHIN_MS=\"", v,
+          "\": want an integer >= 0 (milliseconds a request may still take "
+          "after SIGTERM before it is handed back)"));
+    }
+    options.finish_within = absl::Milliseconds(ms);
+  }
   if (options.worker_name.empty()) {
     if (const char* job = std::getenv("EBB_JOB_NAME"); job != nullptr && *job) {
       options.worker_name = job;

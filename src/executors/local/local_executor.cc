@@ -88,6 +88,16 @@ absl::StatusOr<Job> LocalExecutor::Create(const JobRequest& request) {
   return MakeJob(*jf, st);
 }
 
+namespace {
+
+// Create writes supervisor.json right after spawning the supervisor (which
+// writes it too); a job without one this long after its creation never got a
+// supervisor: `ebb up` died between writing the job's files and the spawn.
+// (Other processes may List mid-Create, hence the margin.)
+constexpr absl::Duration kSupervisorStartGrace = absl::Seconds(30);
+
+}  // namespace
+
 std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
   auto jf = ReadJobFile(dir);
   if (!jf.ok()) return std::nullopt;
@@ -98,6 +108,11 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
   bool alive = sup.ok() && ProcessAlive(sup->pid, sup->start_time);
   bool finished =
       state.state == JobState::kSucceeded || state.state == JobState::kFailed;
+  // Without this, such a job stays pending for ever and, counted as pending,
+  // keeps the ScaledJob from creating the jobs its queue needs.
+  const bool never_started =
+      !finished && absl::IsNotFound(sup.status()) &&
+      options_.clock->Now() - jf->created > kSupervisorStartGrace;
   if (marker.ok()) {
     if (!alive || finished) {
       std::error_code ec;
@@ -110,43 +125,31 @@ std::optional<Job> LocalExecutor::LoadJob(const std::string& dir) {
     j.deleting = true;
     return j;
   }
-  if (!finished && sup.ok() && !alive) {
+  if (!finished && ((sup.ok() && !alive) || never_started)) {
     // It may have written its final state just before exiting: re-read.
     if (auto again = ReadStateFile(dir); again.ok()) state = *again;
-    MarkSupervisorLost(dir, *jf, state,
-                       absl::StrCat("the job's supervisor process (pid ",
-                                    sup->pid, ") is gone"));
-  } else if (!finished && !sup.ok() &&
-             options_.clock->Now() - state.created > kSupervisorStartGrace) {
-    // Create records the supervisor right after spawning it, under mu_: a
-    // job still without a record long after it was created never got one —
-    // its creator was killed between writing the job's files and starting
-    // the supervisor. Left pending, it would hold back its ScaledJob for
-    // ever (pending jobs are counted as about to take messages).
-    MarkSupervisorLost(dir, *jf, state,
-                       "the job's supervisor never started (the process "
-                       "creating the job stopped first)");
+    if (state.state != JobState::kSucceeded &&
+        state.state != JobState::kFailed) {
+      state.state = JobState::kFailed;
+      state.reason = "SupervisorLost";
+      state.message =
+          sup.ok() ? absl::StrCat("the job's supervisor process (pid ",
+                                  sup->pid, ") is gone")
+                   : "the job's supervisor never started (ebb up stopped "
+                     "while creating the job)";
+      state.finished = options_.clock->Now();
+      for (ContainerStatus& c : state.containers) {
+        c.ready = false;
+        if (c.state == "running" || c.state == "waiting")
+          c.state = "terminated";
+      }
+      if (absl::Status s = WriteStateFile(dir, state); !s.ok())
+        EBB_LOG_WARN("job {}: {}", jf->name, s.ToString());
+      EBB_LOG_WARN("job {}/{}: failed, SupervisorLost: {}", jf->namespace_,
+                   jf->name, state.message);
+    }
   }
   return MakeJob(*jf, state);
-}
-
-void LocalExecutor::MarkSupervisorLost(const std::string& dir,
-                                       const JobFile& jf, StateFile& state,
-                                       const std::string& message) {
-  if (state.state == JobState::kSucceeded || state.state == JobState::kFailed)
-    return;
-  state.state = JobState::kFailed;
-  state.reason = "SupervisorLost";
-  state.message = message;
-  state.finished = options_.clock->Now();
-  for (ContainerStatus& c : state.containers) {
-    c.ready = false;
-    if (c.state == "running" || c.state == "waiting") c.state = "terminated";
-  }
-  if (absl::Status s = WriteStateFile(dir, state); !s.ok())
-    EBB_LOG_WARN("job {}: {}", jf.name, s.ToString());
-  EBB_LOG_WARN("job {}/{}: failed, SupervisorLost: {}", jf.namespace_, jf.name,
-               message);
 }
 
 absl::StatusOr<std::vector<Job>> LocalExecutor::List(

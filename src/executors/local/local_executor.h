@@ -8,8 +8,8 @@
 // a restart of `ebb up`: a new LocalExecutor on the same data_dir lists them,
 // and a job whose supervisor died while unfinished is reported (and recorded)
 // as Failed with reason "SupervisorLost" — also one whose supervisor never
-// started (its creator was killed mid-Create) once kSupervisorStartGrace has
-// passed since it was created.
+// started (its creator was killed mid-Create) 30 s after it was
+// created.
 //
 // Containers are mapped to local commands by an ImageMap (image_map.h):
 //   * a mapping with `skip: true`: the container is not run (state "skipped");
@@ -89,12 +89,6 @@ class LocalExecutor : public Executor {
   // Reads one job dir; nullopt when it should not be listed (hidden by a
   // background delete, removed after a delete, or unreadable).
   std::optional<Job> LoadJob(const std::string& dir);
-  // Records `state` (unless finished) as Failed, reason "SupervisorLost".
-  void MarkSupervisorLost(const std::string& dir, const JobFile& jf,
-                          StateFile& state, const std::string& message);
-  // How long a job may lack its supervisor record before it counts as never
-  // started (Create writes the record within milliseconds of the job files).
-  static constexpr absl::Duration kSupervisorStartGrace = absl::Seconds(30);
 
   const LocalExecutorOptions options_;
   std::mutex mu_;  // serializes Create/Delete/List's writes

@@ -121,44 +121,6 @@ TEST_F(LocalExecutorTest, KilledSupervisorFailsJobAndKillsContainers) {
   EXPECT_EQ(again->reason, "SupervisorLost");
 }
 
-// `ebb up` killed between writing a job's files and spawning its supervisor
-// leaves a job that no process runs. It must not stay pending for ever (it
-// would hold its ScaledJob back: pending jobs count as about to take work).
-TEST_F(LocalExecutorTest, AJobWhoseSupervisorNeverStartedFailsAfterTheGrace) {
-  auto write_orphan = [&](const std::string& name, absl::Time created) {
-    std::string dir = ex_->JobDir("default", name);
-    std::filesystem::create_directories(dir);
-    auto jf = ex_->BuildJobFile(Request({Sh("main", "exit 0")}), name, dir);
-    ASSERT_TRUE(jf.ok()) << jf.status();
-    jf->created = created;
-    ASSERT_TRUE(WriteJobFile(dir, *jf).ok());
-    ASSERT_TRUE(WriteStateFile(dir, InitialState(*jf)).ok());
-  };
-  write_orphan("sj-old00", absl::Now() - absl::Minutes(2));
-  write_orphan("sj-new00", absl::Now());
-  auto listed = ex_->List("default", "sj");
-  ASSERT_TRUE(listed.ok()) << listed.status();
-  ASSERT_EQ(listed->size(), 2u);
-  for (const Job& j : *listed) {
-    if (j.name == "sj-old00") {
-      EXPECT_EQ(j.state, JobState::kFailed);
-      EXPECT_EQ(j.reason, "SupervisorLost");
-      EXPECT_NE(j.message.find("never started"), std::string::npos)
-          << j.message;
-    } else {
-      // Still within the grace: its creator may be spawning it right now.
-      EXPECT_EQ(j.state, JobState::kPending) << j.name;
-    }
-  }
-  // The verdict is recorded: a new executor on the same dir agrees.
-  ReopenExecutor();
-  auto again = ex_->List("default", "sj");
-  ASSERT_TRUE(again.ok());
-  for (const Job& j : *again) {
-    if (j.name == "sj-old00") EXPECT_EQ(j.state, JobState::kFailed);
-  }
-}
-
 TEST_F(LocalExecutorTest, JobsSurviveANewExecutorOnTheSameDir) {
   auto job = ex_->Create(Request({Sh("main", "exec sleep 60")}));
   ASSERT_TRUE(job.ok());

@@ -92,8 +92,17 @@ absl::StatusOr<Image> SimTextToImage::Generate(const GenerateRequest& request) {
     return absl::InvalidArgumentError(
         absl::StrCat("steps ", request.steps, " out of range: want >= 1"));
   }
-  if (options_.inference_ms > 0) {
-    options_.sleep(absl::Milliseconds(options_.inference_ms));
+  // The simulated inference time, split into the request's steps (a step
+  // gets inference_ms / steps, the first ones one more ms for the remainder).
+  const int steps = options_.inference_ms > 0 ? request.steps : 1;
+  for (int k = 1; k <= steps; ++k) {
+    const int64_t ms = options_.inference_ms / steps +
+                       (k <= options_.inference_ms % steps ? 1 : 0);
+    if (ms > 0) options_.sleep(absl::Milliseconds(ms));
+    if (request.on_step && request.on_step({k, steps}) == StepAction::kStop) {
+      return absl::CancelledError(
+          absl::StrCat("stopped at step ", k, " of ", steps));
+    }
   }
   if (fail_regex_.has_value() &&
       std::regex_search(request.prompt, *fail_regex_)) {

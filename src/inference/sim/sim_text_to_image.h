@@ -18,7 +18,10 @@
 //   width, height   output size in pixels (64..2048, multiples of 8)
 //
 // Simulated costs: Load sleeps `load_ms`, each Generate sleeps `inference_ms`
-// (through `sleep`, which tests replace with a FakeClock advance). A prompt
+// (through `sleep`, which tests replace with a FakeClock advance), split into
+// `steps` equal steps with request.on_step called after each one, as a
+// diffusion pipeline calls it between denoising steps (with inference_ms 0,
+// once, after its single instant step). A prompt
 // matching `fail_pattern` (ECMAScript regex, searched anywhere in the prompt)
 // makes Generate fail with Internal "simulated failure", for failure tests.
 //

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -127,9 +128,50 @@ TEST(SimTextToImageTest, SimulatedTimesGoThroughTheSleepHook) {
   opts.sleep = [&](absl::Duration d) { slept.push_back(d); };
   auto sim = Loaded(opts);
   ASSERT_TRUE(sim->Generate(Req("x", 0)).ok());
-  EXPECT_EQ(slept, (std::vector<absl::Duration>{absl::Milliseconds(1500),
-                                                absl::Milliseconds(250)}));
+  // Load, then the inference time split into the request's 4 steps.
+  EXPECT_EQ(slept, (std::vector<absl::Duration>{
+                       absl::Milliseconds(1500), absl::Milliseconds(63),
+                       absl::Milliseconds(63), absl::Milliseconds(62),
+                       absl::Milliseconds(62)}));
   EXPECT_EQ(sim->ModelName(), "ebb-sim");
+}
+
+TEST(SimTextToImageTest, InferenceTimeIsSplitIntoReportedSteps) {
+  std::vector<std::string> events;
+  SimOptions opts;
+  opts.inference_ms = 10;
+  opts.sleep = [&](absl::Duration d) {
+    events.push_back(absl::FormatDuration(d));
+  };
+  auto sim = Loaded(opts);
+  GenerateRequest r = Req("x", 0);
+  r.steps = 4;
+  r.on_step = [&](const StepProgress& p) {
+    events.push_back(absl::StrCat(p.step, "/", p.steps));
+    return StepAction::kContinue;
+  };
+  ASSERT_TRUE(sim->Generate(r).ok());
+  EXPECT_EQ(events, (std::vector<std::string>{"3ms", "1/4", "3ms", "2/4", "2ms",
+                                              "3/4", "2ms", "4/4"}));
+}
+
+TEST(SimTextToImageTest, StopFromTheCallbackCancelsBeforeTheNextStep) {
+  int sleeps = 0;
+  SimOptions opts;
+  opts.inference_ms = 1000;
+  opts.sleep = [&](absl::Duration) { ++sleeps; };
+  auto sim = Loaded(opts);
+  GenerateRequest r = Req("x", 0);
+  r.steps = 10;
+  r.on_step = [](const StepProgress& p) {
+    return p.step == 3 ? StepAction::kStop : StepAction::kContinue;
+  };
+  auto image = sim->Generate(r);
+  EXPECT_TRUE(absl::IsCancelled(image.status())) << image.status();
+  EXPECT_THAT(image.status().message(), HasSubstr("step 3 of 10"));
+  EXPECT_EQ(sleeps, 3);
+  r.on_step = nullptr;
+  EXPECT_TRUE(sim->Generate(r).ok());  // the model is usable again
 }
 
 TEST(SimTextToImageTest, OptionsFromEnvironment) {

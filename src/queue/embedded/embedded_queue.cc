@@ -125,6 +125,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedQueue>> EmbeddedQueue::Open(
   {
     std::lock_guard<std::mutex> lock(q->mu_);
     EBB_RETURN_IF_ERROR(q->PruneLocked());
+    EBB_RETURN_IF_ERROR(q->GraceHeldLeasesLocked());
   }
   q->reaper_ = std::thread([p = q.get()] { p->ReaperLoop(); });
   EBB_LOG_INFO("embedded queue open at {}", q->options_.path);
@@ -347,15 +348,27 @@ absl::Status EmbeddedQueue::MoveToDead(int64_t seq, const std::string& queue,
 
 absl::Status EmbeddedQueue::Ack(const Delivery& d) {
   std::unique_lock<std::mutex> lock(mu_);
+  // The tag stays on the acked row, so a repeated ack (a retry whose first
+  // answer was lost) is recognised. A lease that expired but was not taken
+  // again (still leased, or ready with this tag) is acked too: the worker
+  // acks only after its result is stored.
   EBB_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("UPDATE messages SET state = 'acked', lease_tag = NULL, "
-                   "lease_expires_ms = NULL, updated_ms = ?2 WHERE lease_tag "
-                   "= ?1 AND state = 'leased' AND lease_expires_ms > ?2 "
-                   "RETURNING queue, id"));
+      db_->Prepare("UPDATE messages SET state = 'acked', lease_expires_ms = "
+                   "NULL, updated_ms = ?2 WHERE lease_tag = ?1 AND state IN "
+                   "('leased', 'ready') RETURNING queue, id"));
   st.Bind(1, static_cast<int64_t>(d.delivery_tag)).Bind(2, NowMs());
   EBB_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return ExpiredTag(d.delivery_tag);
+  if (!row) {
+    EBB_ASSIGN_OR_RETURN(
+        Statement again,
+        db_->Prepare("SELECT 1 FROM messages WHERE lease_tag = ?1 AND state = "
+                     "'acked'"));
+    again.Bind(1, static_cast<int64_t>(d.delivery_tag));
+    EBB_ASSIGN_OR_RETURN(bool acked, again.Step());
+    if (acked) return absl::OkStatus();
+    return ExpiredTag(d.delivery_tag);
+  }
   Events events{{QueueEvent::Kind::kAcked, st.Text(0), st.Text(1)}};
   EBB_RETURN_IF_ERROR(st.Run());
   Emit(lock, events);
@@ -394,6 +407,23 @@ absl::Status EmbeddedQueue::Nack(const Delivery& d, bool requeue) {
   }
   if (requeue) takers_cv_.notify_all();
   Emit(lock, events);
+  return absl::OkStatus();
+}
+
+absl::Status EmbeddedQueue::GraceHeldLeasesLocked() {
+  const int64_t until =
+      NowMs() + absl::ToInt64Milliseconds(options_.restart_lease_grace);
+  EBB_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE messages SET lease_expires_ms = ?1 WHERE state = "
+                   "'leased' AND lease_expires_ms < ?1"));
+  EBB_RETURN_IF_ERROR(st.Bind(1, until).Run());
+  if (const int64_t n = db_->Changes(); n > 0) {
+    EBB_LOG_INFO(
+        "{} message(s) were held by workers when the queue was last closed; "
+        "their leases run {} more for the workers to renew them",
+        n, absl::FormatDuration(options_.restart_lease_grace));
+  }
   return absl::OkStatus();
 }
 

@@ -61,6 +61,12 @@ struct EmbeddedQueueOptions {
       path;  // SQLite file, e.g. <data_dir>/queue.db; created if missing
   absl::Duration default_lease = absl::Seconds(60);
   int max_deliveries = 5;  // takes without ack before dead-lettering
+  // Restart grace: Open gives every message still leased (its holder was
+  // working while the queue was closed, e.g. during a restart of `ebb up`)
+  // at least this long before its lease expires, so the holder can renew it
+  // and ack instead of it going to a second worker. A holder that died in the
+  // meantime delays the redelivery by this much.
+  absl::Duration restart_lease_grace = absl::Seconds(60);
   absl::Duration acked_retention = absl::Hours(24 * 7);
   Clock* clock = Clock::Real();
 };
@@ -121,8 +127,11 @@ class EmbeddedQueue : public MessageQueue {
   absl::StatusOr<std::optional<Delivery>> Get(
       const std::string& queue) override;
 
-  // Take with an explicit lease. FailedPrecondition for Ack/Nack/Extend of a
-  // tag whose lease expired (the message may be with another worker now).
+  // Take with an explicit lease. FailedPrecondition for Nack/Extend of a tag
+  // whose lease expired, and for Ack of a tag whose message was taken again
+  // since (it is with another worker now). Ack is idempotent (acking an
+  // acked tag is OK) and accepts a tag whose lease expired while nobody took
+  // the message again.
   absl::StatusOr<std::optional<Delivery>> Take(const std::string& queue,
                                                absl::Duration timeout,
                                                absl::Duration lease);
@@ -169,6 +178,8 @@ class EmbeddedQueue : public MessageQueue {
   absl::StatusOr<bool> QueueExistsLocked(const std::string& queue);
   absl::StatusOr<int> ReapLocked(Events& events);
   absl::Status PruneLocked();
+  // Open's restart grace (EmbeddedQueueOptions::restart_lease_grace).
+  absl::Status GraceHeldLeasesLocked();
   void ReaperLoop();
   // Calls the listener for each event; `lock` is released meanwhile.
   void Emit(std::unique_lock<std::mutex>& lock, Events& events);

@@ -34,9 +34,11 @@ absl::StatusOr<int> EmbeddedQueue::ReapExpiredLeases() {
 absl::StatusOr<int> EmbeddedQueue::ReapLocked(Events& events) {
   EBB_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("UPDATE messages SET state = 'ready', lease_tag = NULL, "
-                   "lease_expires_ms = NULL, updated_ms = ?1 WHERE state = "
-                   "'leased' AND lease_expires_ms <= ?1 RETURNING queue, id"));
+      // The tag stays until the next take, so the late holder's ack still
+      // settles the message (Ack).
+      db_->Prepare("UPDATE messages SET state = 'ready', lease_expires_ms = "
+                   "NULL, updated_ms = ?1 WHERE state = 'leased' AND "
+                   "lease_expires_ms <= ?1 RETURNING queue, id"));
   st.Bind(1, NowMs());
   int n = 0;
   while (true) {

@@ -98,14 +98,75 @@ size_t HttpMessageQueue::HeldCount() const {
   return held_.size();
 }
 
+void HttpMessageQueue::Interrupt() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    interrupted_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool HttpMessageQueue::interrupted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return interrupted_;
+}
+
+bool HttpMessageQueue::Pause(absl::Duration d, bool interruptible) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto done = [&] { return stopping_ || (interruptible && interrupted_); };
+  return !cv_.wait_for(lock, absl::ToChronoMilliseconds(d), done);
+}
+
+absl::StatusOr<HttpMessageQueue::Reply> HttpMessageQueue::CallRetrying(
+    const std::string& method, const std::string& path, const std::string& json,
+    absl::Duration read_timeout, bool interruptible) {
+  bool unreachable = false;
+  absl::StatusOr<Reply> r =
+      Call(*client_, method, path, json, read_timeout, &unreachable);
+  const absl::Duration budget = options_.retry.give_up_after;
+  if (r.ok() || !unreachable || budget <= absl::ZeroDuration()) return r;
+  const absl::Time began = absl::Now();
+  EBB_LOG_WARN("{}; retrying for up to {}", std::string(r.status().message()),
+               absl::FormatDuration(budget));
+  Backoff backoff(options_.retry);
+  absl::Time next_log = began + absl::Seconds(30);
+  while (true) {
+    const absl::Duration left = began + budget - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::UnavailableError(
+          absl::StrCat(r.status().message(), " (gave up after ",
+                       absl::FormatDuration(budget), " of retries)"));
+    }
+    if (!Pause(std::min(backoff.Next(), left), interruptible)) {
+      return absl::CancelledError(
+          absl::StrCat(method, " ", masked_url_, path, ": interrupted"));
+    }
+    r = Call(*client_, method, path, json, read_timeout, &unreachable);
+    if (r.ok() || !unreachable) {
+      EBB_LOG_INFO("ebb at {} is reachable again after {}", masked_url_,
+                   absl::FormatDuration(absl::Trunc(absl::Now() - began,
+                                                    absl::Milliseconds(100))));
+      return r;
+    }
+    if (absl::Now() >= next_log) {
+      EBB_LOG_WARN("ebb at {} still unreachable after {}; retrying",
+                   masked_url_,
+                   absl::FormatDuration(
+                       absl::Trunc(absl::Now() - began, absl::Seconds(1))));
+      next_log = absl::Now() + absl::Seconds(30);
+    }
+  }
+}
+
 absl::StatusOr<HttpMessageQueue::Reply> HttpMessageQueue::Call(
     httplib::Client& client, const std::string& method, const std::string& path,
-    const std::string& json, absl::Duration read_timeout) {
+    const std::string& json, absl::Duration read_timeout, bool* unreachable) {
   SetTimeout(client, absl::ToChronoMilliseconds(read_timeout));
   httplib::Result res =
       method == "GET" ? client.Get(path.c_str())
                       : client.Post(path.c_str(), json, "application/json");
   const std::string where = absl::StrCat(method, " ", masked_url_, path);
+  if (unreachable != nullptr) *unreachable = !res;
   if (!res) {
     return absl::UnavailableError(absl::StrCat(
         "cannot reach ebb at ", masked_url_, " (", where, "): ",
@@ -144,16 +205,20 @@ absl::Status HttpMessageQueue::Publish(const std::string& queue,
   nlohmann::json j = {{"message_id", msg.message_id},
                       {"headers", wire::HeadersToJson(msg.headers)}};
   wire::PutBody(j, msg.body);
-  return Call(*client_, "POST", QueuePath(queue, "/messages"), wire::Dump(j),
-              options_.request_timeout)
+  return CallRetrying("POST", QueuePath(queue, "/messages"), wire::Dump(j),
+                      options_.request_timeout, /*interruptible=*/false)
       .status();
 }
 
 absl::StatusOr<std::optional<Delivery>> HttpMessageQueue::TakeOnce(
     const std::string& path, const std::string& queue, const std::string& json,
     absl::Duration wait) {
-  EBB_ASSIGN_OR_RETURN(Reply reply, Call(*client_, "POST", path, json,
-                                         wait + options_.request_timeout));
+  // A Take interrupted while ebb is unreachable took nothing.
+  absl::StatusOr<Reply> got =
+      CallRetrying("POST", path, json, wait + options_.request_timeout,
+                   /*interruptible=*/true);
+  if (absl::IsCancelled(got.status())) return std::nullopt;
+  EBB_ASSIGN_OR_RETURN(Reply reply, std::move(got));
   if (reply.status == 204) return std::nullopt;
   std::optional<Delivery> d =
       wire::DeliveryFromJson(nlohmann::json::parse(reply.body, nullptr, false));
@@ -181,7 +246,7 @@ absl::StatusOr<std::optional<Delivery>> HttpMessageQueue::Take(
     EBB_ASSIGN_OR_RETURN(
         std::optional<Delivery> d,
         TakeOnce(QueuePath(queue, "/take"), queue, j.dump(), wait));
-    if (d.has_value() || absl::Now() >= deadline) return d;
+    if (d.has_value() || absl::Now() >= deadline || interrupted()) return d;
   }
 }
 
@@ -195,21 +260,27 @@ absl::StatusOr<std::optional<Delivery>> HttpMessageQueue::Get(
 
 absl::Status HttpMessageQueue::Ack(const Delivery& d) {
   EBB_RETURN_IF_ERROR(CheckQueueName(d.queue));
-  Release(d.delivery_tag);
   nlohmann::json j = {{"tag", wire::TagToString(d.delivery_tag)}};
-  return Call(*client_, "POST", QueuePath(d.queue, "/ack"), j.dump(),
-              options_.request_timeout)
-      .status();
+  // The lease is renewed until the ack is answered (it may be retried for a
+  // while).
+  absl::Status s = CallRetrying("POST", QueuePath(d.queue, "/ack"), j.dump(),
+                                options_.request_timeout,
+                                /*interruptible=*/false)
+                       .status();
+  Release(d.delivery_tag);
+  return s;
 }
 
 absl::Status HttpMessageQueue::Nack(const Delivery& d, bool requeue) {
   EBB_RETURN_IF_ERROR(CheckQueueName(d.queue));
-  Release(d.delivery_tag);
   nlohmann::json j = {{"tag", wire::TagToString(d.delivery_tag)},
                       {"requeue", requeue}};
-  return Call(*client_, "POST", QueuePath(d.queue, "/nack"), j.dump(),
-              options_.request_timeout)
-      .status();
+  absl::Status s = CallRetrying("POST", QueuePath(d.queue, "/nack"), j.dump(),
+                                options_.request_timeout,
+                                /*interruptible=*/false)
+                       .status();
+  Release(d.delivery_tag);
+  return s;
 }
 
 absl::StatusOr<QueueDepth> HttpMessageQueue::Depth(const std::string& queue) {
@@ -261,16 +332,27 @@ void HttpMessageQueue::Release(uint64_t tag) {
 }
 
 void HttpMessageQueue::RenewLoop() {
-  const auto period = absl::ToChronoMilliseconds(options_.lease / 3);
+  const absl::Duration period = options_.lease / 3;
+  // While ebb is unreachable, renewals are tried more often (at most every
+  // retry.max_delay), so a lease kept through a restart is renewed soon after.
+  const absl::Duration retry_period =
+      options_.retry.give_up_after > absl::ZeroDuration()
+          ? std::min(period, options_.retry.max_delay)
+          : period;
+  bool failing = false;
+  absl::Time next_log = absl::InfinitePast();
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, period, [this] { return stopping_; });
+    cv_.wait_for(lock,
+                 absl::ToChronoMilliseconds(failing ? retry_period : period),
+                 [this] { return stopping_; });
     if (stopping_) break;
     const std::map<std::string, std::string>::size_type n = held_.size();
     if (n == 0) continue;
     const std::map<uint64_t, std::string> held = held_;
     lock.unlock();
     std::vector<uint64_t> lost;
+    bool failed = false;
     for (const auto& [tag, queue] : held) {
       nlohmann::json j = {
           {"tag", wire::TagToString(tag)},
@@ -279,16 +361,30 @@ void HttpMessageQueue::RenewLoop() {
                             j.dump(), options_.request_timeout)
                            .status();
       if (absl::IsFailedPrecondition(s) || absl::IsNotFound(s)) {
-        EBB_LOG_WARN("lease of a message from {} was lost: {}", queue,
-                     s.ToString());
         lost.push_back(tag);
       } else if (!s.ok()) {
-        EBB_LOG_WARN("cannot renew a lease on {} (will retry): {}", queue,
-                     s.ToString());
+        failed = true;
+        if (absl::Now() >= next_log) {
+          EBB_LOG_WARN("cannot renew a lease on {} (will retry): {}", queue,
+                       s.ToString());
+          next_log = absl::Now() + absl::Seconds(30);
+        }
       }
     }
+    if (failing && !failed) EBB_LOG_INFO("lease renewals work again");
+    failing = failed;
+    if (!failed) next_log = absl::InfinitePast();
     lock.lock();
-    for (uint64_t tag : lost) held_.erase(tag);
+    for (uint64_t tag : lost) {
+      // Not lost when it was settled meanwhile (an ack racing the renewal).
+      auto it = held_.find(tag);
+      if (it == held_.end()) continue;
+      EBB_LOG_WARN(
+          "lease of a message from {} was lost (it expired; the message may "
+          "be with another worker now)",
+          it->second);
+      held_.erase(it);
+    }
   }
 }
 

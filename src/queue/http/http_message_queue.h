@@ -11,8 +11,18 @@
 // second worker; if this process dies, renewals stop and the lease expires: the
 // message is redelivered.
 //
+// Outages: with a RetryPolicy (retry.h), a call that cannot reach ebb at all
+// is retried with capped exponential backoff until the outage has lasted
+// give_up_after, so a worker rides out a restart of `ebb up`: Take keeps
+// waiting, and Ack, Nack, Publish and Get are sent once ebb is back (their
+// held leases are kept for them: embedded_queue.h "restart grace"). Renewals
+// keep being attempted meanwhile. Depth and Browse never retry. A retried
+// Publish may have been committed by the failed attempt (a duplicate copy;
+// at-least-once). A retried Ack of an ack that was committed is answered OK
+// by ebb.
+//
 // Threading: thread-compatible like every MessageQueue (one thread at a time);
-// the renewal thread is internal.
+// the renewal thread is internal; Interrupt is thread-safe.
 #ifndef EBB_QUEUE_HTTP_HTTP_MESSAGE_QUEUE_H_
 #define EBB_QUEUE_HTTP_HTTP_MESSAGE_QUEUE_H_
 
@@ -26,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "queue/http/retry.h"
 #include "queue/message_queue.h"
 
 namespace httplib {
@@ -40,6 +51,9 @@ struct HttpQueueOptions {
   absl::Duration lease = absl::Seconds(60);
   absl::Duration request_timeout =
       absl::Seconds(30);  // besides a Take's own wait
+  // Default: no retries (fail fast, for CLI commands). `ebb worker` passes
+  // WorkerRetryPolicyFromEnv().
+  RetryPolicy retry;
 };
 
 class HttpMessageQueue : public MessageQueue {
@@ -71,6 +85,13 @@ class HttpMessageQueue : public MessageQueue {
   // Deliveries whose lease is being renewed (taken and not yet settled).
   size_t HeldCount() const;
 
+  // For a stop (SIGTERM): from now on Take returns nullopt instead of waiting
+  // out an outage (a Take in progress returns within its current poll, at
+  // most a second for the worker's slices), and no new Take poll is started
+  // past the first. Ack, Nack and Publish still retry: a stored result should
+  // still be acked. Thread-safe, idempotent.
+  void Interrupt();
+
  private:
   struct Reply {
     int status = 0;
@@ -79,10 +100,22 @@ class HttpMessageQueue : public MessageQueue {
   explicit HttpMessageQueue(HttpQueueOptions options);
 
   // POST (json non-empty) or GET on `client`; maps transport errors and
-  // 401/404/409/400/503 to a Status. 2xx replies are returned.
+  // 401/404/409/400/503 to a Status. 2xx replies are returned. *unreachable
+  // (when given) tells whether ebb could not be reached at all.
   absl::StatusOr<Reply> Call(httplib::Client& client, const std::string& method,
                              const std::string& path, const std::string& json,
-                             absl::Duration read_timeout);
+                             absl::Duration read_timeout,
+                             bool* unreachable = nullptr);
+  // Call on client_, retried per options_.retry while ebb is unreachable.
+  // With `interruptible`, Interrupt() ends the waiting: Cancelled.
+  absl::StatusOr<Reply> CallRetrying(const std::string& method,
+                                     const std::string& path,
+                                     const std::string& json,
+                                     absl::Duration read_timeout,
+                                     bool interruptible);
+  // Waits `d` unless (interruptible and) Interrupt() was called: false then.
+  bool Pause(absl::Duration d, bool interruptible);
+  bool interrupted() const;
   absl::StatusOr<std::optional<Delivery>> TakeOnce(const std::string& path,
                                                    const std::string& queue,
                                                    const std::string& json,
@@ -99,6 +132,7 @@ class HttpMessageQueue : public MessageQueue {
   std::condition_variable cv_;
   std::map<uint64_t, std::string> held_;  // tag -> queue; guarded by mu_
   bool stopping_ = false;                 // guarded by mu_
+  bool interrupted_ = false;              // guarded by mu_
   std::thread renewer_;
 };
 
