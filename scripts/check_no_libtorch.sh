@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Usage: check_no_libtorch.sh PATH/TO/ebb
+# Checks that the `ebb` binary never loads libtorch (issue 8: the diffusion
+# backend lives in the worker-side inference binary only): ldd of the binary,
+# then /proc/PID/maps of a running single-node `ebb up` once it answers
+# /healthz. Condition-based wait with a 120 s deadline.
+set -euo pipefail
+EBB="$1"
+PATTERN='libtorch|libc10|libcaffe2|libgomp.*torch'
+
+if ldd "$EBB" | grep -E "$PATTERN"; then
+  echo "FAIL: $EBB is linked against libtorch" >&2
+  exit 1
+fi
+
+dir="$(mktemp -d)"
+pid=""
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+"$EBB" up --data-dir "$dir/data" --listen "127.0.0.1:$port" --store "$dir/store" \
+  --max-jobs 1 >"$dir/log" 2>&1 &
+pid=$!
+deadline=$((SECONDS + 120))
+until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "FAIL: ebb up exited before serving /healthz:" >&2
+    cat "$dir/log" >&2
+    exit 1
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    echo "FAIL: ebb up did not serve /healthz within 120 s" >&2
+    cat "$dir/log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if grep -E "$PATTERN" "/proc/$pid/maps"; then
+  echo "FAIL: the running ebb up (pid $pid) has libtorch mapped" >&2
+  exit 1
+fi
+echo "ok: ebb is not linked against libtorch and a running ebb up has none of it mapped"

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: inference/diffusion/pipeline/pipeline.h
+//
+// Text-to-image with a diffusers Stable Diffusion folder (SD 1.x, SD 2.x,
+// sd-turbo), as diffusers' StableDiffusionPipeline does it
+// (huggingface/diffusers: pipelines/stable_diffusion/
+// pipeline_stable_diffusion.py):
+//   1. tokenize prompt (and negative prompt) to 77 ids, model pad id;
+//   2. text encoder -> context [1, 77, D]; with guidance_scale > 1 the
+//      negative prompt's ("" when none) is batched first: [2, 77, D];
+//   3. latents = N(0, 1) of [1, 4, H/8, W/8] from libtorch's CPU generator
+//      seeded with `seed` (the generator behind Python's
+//      torch.randn(..., generator=torch.Generator().manual_seed(seed))),
+//      times the scheduler's init_noise_sigma; ancestral/LCM noise is drawn
+//      from the same generator, in step order;
+//   4. per step: eps = UNet(latents * InputScale, t, context); with
+//      guidance: eps = eps_u + g (eps_c - eps_u); scheduler Step;
+//   5. VAE decode, map [-1, 1] to 8-bit RGB.
+// The same request on the same build gives the same pixels.
+//
+// Folder: model_index.json; tokenizer/{vocab.json, merges.txt,
+// special_tokens_map.json}; scheduler/scheduler_config.json;
+// {text_encoder,unet,vae}/config.json with weights
+// text_encoder/model[.fp16].safetensors and
+// {unet,vae}/diffusion_pytorch_model[.fp16].safetensors (the full-precision
+// file is preferred when both exist). .bin/.ckpt weights are refused with
+// how to convert; other pipelines (SDXL, SD3, Flux) are "not supported yet".
+//
+// Thread-safety: Load once; Generate from one thread at a time.
+#ifndef EBB_INFERENCE_DIFFUSION_PIPELINE_PIPELINE_H_
+#define EBB_INFERENCE_DIFFUSION_PIPELINE_PIPELINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ebb::inference::diffusion {
+
+struct PipelineRequest {
+  std::string prompt;
+  std::string negative_prompt;
+  uint64_t seed = 0;
+  int steps = 1;
+  double guidance_scale = 1.0;
+  int width = 512;        // multiple of 8
+  int height = 512;       // multiple of 8
+  std::string scheduler;  // "" = the folder's; else euler|euler_a|ddim|lcm
+};
+
+struct PipelineTimings {
+  double tokenize_ms = 0, text_encode_ms = 0, decode_ms = 0;
+  std::vector<double> step_ms;
+  double denoise_ms() const;
+};
+
+struct PipelineResult {
+  int width = 0, height = 0;
+  std::vector<uint8_t> rgb;  // width * height * 3
+  std::string scheduler;     // the one used
+  int steps = 0;
+  int prompt_tokens = 0;  // content tokens before truncation
+  bool truncated = false;
+  PipelineTimings timings;
+};
+
+class Pipeline {
+ public:
+  virtual ~Pipeline() = default;
+  // Loads and validates every file and tensor before any compute.
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Load(const std::string& dir);
+  // Called after each denoising step with (step + 1, steps). Returning false
+  // stops the generation: Generate then returns Cancelled.
+  using Progress = std::function<bool(int done, int total)>;
+  // InvalidArgument for a request the model cannot serve (size not a
+  // multiple of 8 or outside 64..2048, steps, guidance < 0, unknown
+  // scheduler), before any compute.
+  virtual absl::StatusOr<PipelineResult> Generate(const PipelineRequest& r,
+                                                  const Progress& progress) = 0;
+};
+
+}  // namespace ebb::inference::diffusion
+
+#endif  // EBB_INFERENCE_DIFFUSION_PIPELINE_PIPELINE_H_
