@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// `ebb dlq list|replay`: dead letters of a work queue.
+// `ebb dlq list|replay|discard|purge`: dead letters of a work queue.
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -177,6 +178,93 @@ int RunDlqReplay(const DlqOptions& o) {
               << " of the given id(s) were not found\n";
     return kExitFailure;
   }
+  return kExitOk;
+}
+
+namespace {
+
+// POSTs `path` to the API; the "discarded" count, or -1 for a 404.
+absl::StatusOr<int> ApiDiscard(const DlqOptions& o, const std::string& path) {
+  auto token = ApiToken(o.server.data_dir, false);
+  auto res = ApiPost(o.server.server, path, "{}", token.ok() ? *token : "");
+  if (!res.ok()) return res.status();
+  if (res->status == 404) return -1;
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200 || !j.is_object()) {
+    return absl::UnavailableError(
+        absl::StrCat(path, ": HTTP ", res->status, ": ", res->body));
+  }
+  return j.value("discarded", 0);
+}
+
+}  // namespace
+
+int RunDlqDiscard(const DlqOptions& o) {
+  if (o.ids.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        "give the ids to discard (`ebb dlq list` shows them), or use `ebb dlq "
+        "purge --yes` to remove all"));
+  }
+  int discarded = 0, missing = 0;
+  if (UseApi(o)) {
+    for (const auto& id : o.ids) {
+      auto n = ApiDiscard(o, "/api/v1/dead-letters/" + id + "/discard");
+      if (!n.ok()) return Fail(n.status());
+      if (*n < 0) {
+        ++missing;
+        std::cerr << "warning: no dead letter with id " << id << "\n";
+      } else {
+        discarded += *n;
+      }
+    }
+    std::cout << "discarded " << discarded << " dead letter(s)\n";
+    return missing ? kExitFailure : kExitOk;
+  }
+  auto t = Open(o);
+  if (!t.ok()) return Fail(t.status());
+  auto n = queue::DiscardDeadLetters(*t->mq, t->dead_queue, o.ids);
+  if (!n.ok()) return Fail(n.status());
+  std::cout << "discarded " << *n << " dead letter(s) from " << t->dead_queue
+            << "\n";
+  if (*n < static_cast<int>(o.ids.size())) {
+    std::cerr << "warning: " << o.ids.size() - *n
+              << " of the given id(s) were not found\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+int RunDlqPurge(const DlqOptions& o) {
+  if (!o.yes) {
+    size_t count = 0;
+    if (UseApi(o)) {
+      auto j = ApiDeadLetters(o);
+      if (!j.ok()) return Fail(j.status());
+      count = (*j)["deadLetters"].size();
+    } else {
+      auto t = Open(o);
+      if (!t.ok()) return Fail(t.status());
+      auto entries = queue::ListDeadLetters(*t->mq, t->dead_queue, 1000);
+      if (!entries.ok()) return Fail(entries.status());
+      count = entries->size();
+    }
+    std::cerr << count << (count >= 1000 ? "+" : "")
+              << " dead letter(s) would be removed for good; nothing was "
+                 "removed. Run again with --yes to remove them.\n";
+    return kExitUsage;
+  }
+  if (UseApi(o)) {
+    auto n = ApiDiscard(o, "/api/v1/dead-letters/purge");
+    if (!n.ok()) return Fail(n.status());
+    std::cout << "purged " << std::max(0, *n) << " dead letter(s)\n";
+    return kExitOk;
+  }
+  auto t = Open(o);
+  if (!t.ok()) return Fail(t.status());
+  auto n = queue::DiscardDeadLetters(*t->mq, t->dead_queue, {});
+  if (!n.ok()) return Fail(n.status());
+  std::cout << "purged " << *n << " dead letter(s) from " << t->dead_queue
+            << "\n";
   return kExitOk;
 }
 

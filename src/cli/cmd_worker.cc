@@ -12,6 +12,7 @@
 #include "inference/sim/sim_text_to_image.h"
 #include "queue/http/http_message_queue.h"
 #include "storage/object_store.h"
+#include "worker/attempts.h"
 #include "worker/outcome.h"
 #include "worker/worker.h"
 
@@ -65,6 +66,14 @@ int RunWorker(const WorkerCliOptions& o) {
     return kExitUsage;
   }
   if (o.attempt_limit > 0) options.attempt_limit = o.attempt_limit;
+  if (!o.retry_backoff.empty()) {
+    auto backoff = worker::ParseBackoff("--retry-backoff", o.retry_backoff);
+    if (!backoff.ok()) {
+      EBB_LOG_ERROR("{}", std::string(backoff.status().message()));
+      return kExitUsage;
+    }
+    options.retry_backoff = *backoff;
+  }
   if (o.take_timeout_s > 0)
     options.take_timeout = absl::Seconds(o.take_timeout_s);
   options.on_ready = [] {

@@ -102,6 +102,7 @@ struct WorkerCliOptions {
   int max_tasks = 1;          // EXIT_AFTER_ONE_TASK=1 -> 1; 0 = forever
   int attempt_limit = 0;      // 0 = EBB_ATTEMPT_LIMIT or 5
   double take_timeout_s = 0;  // 0 = default
+  std::string retry_backoff;  // "" = EBB_RETRY_BACKOFF or 5s
 };
 int RunWorker(const WorkerCliOptions& o);
 
@@ -111,11 +112,17 @@ struct DlqOptions {
   std::string amqp_url;
   std::string queue = "tasks";
   std::string dead_letter_queue;  // default <queue>.dead
-  std::vector<std::string> ids;   // replay: empty = all
+  std::vector<std::string> ids;   // replay: empty = all; discard: required
   std::string output = "text";
+  bool yes = false;  // purge: really remove (else only count)
 };
 int RunDlqList(const DlqOptions& o);
 int RunDlqReplay(const DlqOptions& o);
+// `ebb dlq discard ID...`: removes those dead letters for good; exit 1 when
+// one was not found. `ebb dlq purge --yes`: removes all; without --yes it
+// prints how many there are and exits 2 (usage) without removing any.
+int RunDlqDiscard(const DlqOptions& o);
+int RunDlqPurge(const DlqOptions& o);
 
 // `ebb mirror SRC DST`: copy what changed between two stores (directories or
 // store URIs), the seed's `mc mirror --exclude working` sidecar.

@@ -241,6 +241,10 @@ int main(int argc, char** argv) {
   c_worker->add_option(
       "--take-timeout", worker.take_timeout_s,
       "seconds to wait for a request before exiting in job mode");
+  c_worker->add_option(
+      "--retry-backoff", worker.retry_backoff,
+      "delay before the first retry of a failed attempt, doubling each retry "
+      "up to 5m: 5s (default), 250ms, 0 = at once (env EBB_RETRY_BACKOFF)");
 
   // dlq
   DlqOptions dlq;
@@ -263,6 +267,16 @@ int main(int argc, char** argv) {
       "replay", "Requeue dead letters (all, or the given ids).");
   add_dlq(c_dlq_replay);
   c_dlq_replay->add_option("ids", dlq.ids, "request ids (default: all)");
+  auto* c_dlq_discard = c_dlq->add_subcommand(
+      "discard", "Remove the given dead letters for good (not replayed).");
+  add_dlq(c_dlq_discard);
+  c_dlq_discard->add_option("ids", dlq.ids, "ids as `ebb dlq list` shows them")
+      ->required();
+  auto* c_dlq_purge = c_dlq->add_subcommand(
+      "purge", "Remove every dead letter for good (asks for --yes).");
+  add_dlq(c_dlq_purge);
+  c_dlq_purge->add_flag("--yes", dlq.yes,
+                        "really remove them; without it, only count them");
 
   // mirror
   MirrorOptions mirror;
@@ -343,6 +357,11 @@ int main(int argc, char** argv) {
     if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
     dlq.server = server;
     return RunDlqReplay(dlq);
+  }
+  if (c_dlq_discard->parsed() || c_dlq_purge->parsed()) {
+    if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
+    dlq.server = server;
+    return c_dlq_purge->parsed() ? RunDlqPurge(dlq) : RunDlqDiscard(dlq);
   }
   if (c_mirror->parsed()) return RunMirror(mirror);
   if (c_supervise->parsed()) return RunSupervise(supervise_dir);

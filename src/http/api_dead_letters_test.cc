@@ -105,5 +105,38 @@ TEST_F(DeadLettersApiTest, WithoutAQueueOpenerIs503) {
   EXPECT_EQ(GetAuthed("/api/v1/dead-letters")->status, 503);
 }
 
+TEST_F(DeadLettersApiTest, DiscardRemovesOneForGood) {
+  StartServer();
+  DeadLetter("r1", "boom");
+  DeadLetter("r2", "boom");
+  auto r = PostAuthed("/api/v1/dead-letters/r1/discard", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), nlohmann::json({{"discarded", 1}}));
+  EXPECT_EQ(broker_.ReadyCount("tasks"), 0) << "discarded, not replayed";
+  auto list = Body(GetAuthed("/api/v1/dead-letters"))["deadLetters"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["id"], "r2");
+  EXPECT_EQ(PostAuthed("/api/v1/dead-letters/r1/discard", "{}")->status, 404);
+}
+
+TEST_F(DeadLettersApiTest, PurgeRemovesAllAndNeedsTheToken) {
+  StartServer();
+  DeadLetter("r1", "boom");
+  DeadLetter("r2", "boom");
+  auto anon =
+      Client()->Post("/api/v1/dead-letters/purge", "{}", "application/json");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
+  EXPECT_EQ(broker_.ReadyCount("tasks.dead"), 2);
+  auto r = PostAuthed("/api/v1/dead-letters/purge", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Body(r), nlohmann::json({{"discarded", 2}}));
+  EXPECT_EQ(broker_.ReadyCount("tasks.dead"), 0);
+  EXPECT_EQ(Body(PostAuthed("/api/v1/dead-letters/purge", "{}"))["discarded"],
+            0);
+}
+
 }  // namespace
 }  // namespace ebb::http::testing

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// GET /api/v1/dead-letters and POST /api/v1/dead-letters/{id}/replay
+// GET /api/v1/dead-letters, POST /api/v1/dead-letters/{id}/replay,
+// POST /api/v1/dead-letters/{id}/discard and POST /api/v1/dead-letters/purge
 // (docs/api.md "Dead letters"), on `<work_queue>.dead` through a connection
 // from ctx.open_queue (one per request: a MessageQueue is used from one thread
 // at a time).
@@ -94,6 +95,42 @@ void Replay(const ApiContext& ctx, const httplib::Request& req,
   JsonReply(res, 200, {{"replayed", *moved}});
 }
 
+void Discard(const ApiContext& ctx, const httplib::Request& req,
+             httplib::Response& res) {
+  if (!Authorize(ctx, req, res, true)) return;
+  const std::string id = req.matches[1];
+  if (id.empty()) return ErrorReply(res, 400, "id: empty", "id");
+  auto mq = Open(ctx, res);
+  if (mq == nullptr) return;
+  auto n = queue::DiscardDeadLetters(
+      *mq, queue::DeadLetterQueueName(ctx.work_queue), {id});
+  if (!n.ok()) {
+    return ErrorReply(res, 503,
+                      absl::StrCat("cannot discard dead letter ", id, ": ",
+                                   n.status().ToString()));
+  }
+  if (*n == 0) {
+    return ErrorReply(res, 404,
+                      absl::StrCat("no dead letter with id \"", id, "\""));
+  }
+  JsonReply(res, 200, {{"discarded", *n}});
+}
+
+void Purge(const ApiContext& ctx, const httplib::Request& req,
+           httplib::Response& res) {
+  if (!Authorize(ctx, req, res, true)) return;
+  auto mq = Open(ctx, res);
+  if (mq == nullptr) return;
+  auto n = queue::DiscardDeadLetters(
+      *mq, queue::DeadLetterQueueName(ctx.work_queue), {});
+  if (!n.ok()) {
+    return ErrorReply(
+        res, 503,
+        absl::StrCat("cannot purge dead letters: ", n.status().ToString()));
+  }
+  JsonReply(res, 200, {{"discarded", *n}});
+}
+
 }  // namespace
 
 void RegisterDeadLetterRoutes(httplib::Server& s, ApiContext& ctx) {
@@ -104,6 +141,14 @@ void RegisterDeadLetterRoutes(httplib::Server& s, ApiContext& ctx) {
   s.Post(R"(/api/v1/dead-letters/([^/]+)/replay)",
          [&ctx](const httplib::Request& req, httplib::Response& res) {
            Replay(ctx, req, res);
+         });
+  s.Post(R"(/api/v1/dead-letters/([^/]+)/discard)",
+         [&ctx](const httplib::Request& req, httplib::Response& res) {
+           Discard(ctx, req, res);
+         });
+  s.Post("/api/v1/dead-letters/purge",
+         [&ctx](const httplib::Request& req, httplib::Response& res) {
+           Purge(ctx, req, res);
          });
 }
 

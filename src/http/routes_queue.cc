@@ -100,6 +100,9 @@ void Publish(EmbeddedQueue& q, const std::string& name,
   }
   if (j->contains("headers"))
     msg.headers = wire::HeadersFromJson((*j)["headers"]);
+  auto delay_ms = Millis(*j, "delay_ms", 0, 0, kMaxLeaseMs, res);
+  if (!delay_ms) return;
+  msg.delay = absl::Milliseconds(*delay_ms);
   if (absl::Status s = q.Publish(name, msg); !s.ok())
     return StatusReply(res, s);
   Reply(res, 201, {{"id", queue::MessageRequestId(msg.message_id, msg.body)}});

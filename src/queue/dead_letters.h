@@ -6,7 +6,8 @@
 // (invalid task, backoffLimit exhausted) is moved to `<queue>.dead` with the
 // reason and its original queue in headers, never silently dropped.
 // `ebb dlq list` browses that queue; `ebb dlq replay` moves chosen messages
-// back to their original queue with the attempt counter reset.
+// back to their original queue with the attempt counter reset; `ebb dlq
+// discard` / `purge` removes chosen ones / all of them for good.
 //
 // Threading: as the MessageQueue passed in (one thread at a time).
 #ifndef EBB_QUEUE_DEAD_LETTERS_H_
@@ -31,17 +32,35 @@ std::string DeadLetterQueueName(const std::string& queue);
 std::string MessageRequestId(const std::string& message_id,
                              const std::string& body);
 
+// Removes the headers a broker sets on delivery (x-delivery-count, x-death,
+// x-first-death-*, x-last-death-*) from a copy about to be published again:
+// they describe the old message, and RabbitMQ expects x-death as an array, not
+// the string a Delivery renders it as.
+void StripBrokerHeaders(std::map<std::string, std::string>& headers);
+
+// An id for a message that has none: "msg-" and 16 hex digits of a stable
+// hash of the body, so every redelivery of the same bytes gets the same one.
+// Passes the task id rule (worker/task.h).
+std::string DerivedMessageId(const std::string& body);
+
+// The id a dead letter is listed, replayed and discarded by:
+// MessageRequestId(), else DerivedMessageId(body). Never "".
+std::string DeadLetterId(const std::string& message_id,
+                         const std::string& body);
+
 // Publishes a copy of `d` (body, message_id, headers) to `dead_queue` with
 // kHeaderDeadReason = `reason` and kHeaderOriginalQueue = d.queue (kept when
-// the message already carries one), then acks `d`. If the publish fails, `d` is
-// not acked and the error is returned (the caller should Nack). If the ack
-// fails after the publish, the message may exist twice (at-least-once).
+// the message already carries one), then acks `d`. A message without a request
+// id gets message_id = DerivedMessageId(body) on the copy. If the publish
+// fails, `d` is not acked and the error is returned (the caller should Nack).
+// If the ack fails after the publish, the message may exist twice
+// (at-least-once).
 absl::Status DeadLetter(MessageQueue& mq, const Delivery& d,
                         const std::string& dead_queue,
                         const std::string& reason);
 
 struct DeadLetterEntry {
-  std::string id;  // MessageRequestId(); "" when the message has none
+  std::string id;  // DeadLetterId()
   std::string reason;
   std::string original_queue;
   int64_t attempt = 0;  // kHeaderAttempt, 0 when absent or not a number
@@ -65,6 +84,15 @@ absl::StatusOr<std::vector<DeadLetterEntry>> ListDeadLetters(
 absl::StatusOr<int> ReplayDeadLetters(MessageQueue& mq,
                                       const std::string& dead_queue,
                                       const std::vector<std::string>& ids);
+
+// Removes the dead letters whose id (DeadLetterId) is in `ids` (all when
+// `ids` is empty: a purge) from `dead_queue` for good and returns how many
+// were removed. Like ReplayDeadLetters, it looks only at the messages ready
+// when it starts; the others stay (marked redelivered). On error the messages
+// not yet removed are returned to `dead_queue`. A missing dead queue: 0.
+absl::StatusOr<int> DiscardDeadLetters(MessageQueue& mq,
+                                       const std::string& dead_queue,
+                                       const std::vector<std::string>& ids);
 
 }  // namespace ebb::queue
 

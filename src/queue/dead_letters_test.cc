@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "queue/dead_letters.h"
 
+#include <set>
+#include <string>
+
 #include "gtest/gtest.h"
 #include "queue/fake_message_queue.h"
 
@@ -149,6 +152,61 @@ TEST(DeadLettersTest, ReplayPublishFailureReturnsMessagesToDeadQueue) {
   EXPECT_EQ(mq.ReadyCount("tasks.dead"), 2);
   EXPECT_EQ(mq.UnackedCount("tasks.dead"), 0);
   EXPECT_EQ(mq.ReadyCount("tasks"), 0);
+}
+
+TEST(DeadLettersTest, IdlessDeadLetterGetsAStableIdFromItsBody) {
+  FakeMessageQueue mq;
+  OutgoingMessage m;
+  m.body = "not json at all";
+  ASSERT_TRUE(mq.Publish("tasks", m).ok());
+  ASSERT_TRUE(mq.Publish("tasks", m).ok());  // the same bytes again
+  TakeAndDeadLetter(mq, "tasks", "invalid");
+  TakeAndDeadLetter(mq, "tasks", "invalid");
+  auto dead = mq.ReadyMessages("tasks.dead");
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_EQ(dead[0].message_id, DerivedMessageId("not json at all"));
+  EXPECT_EQ(dead[0].message_id, dead[1].message_id);
+  EXPECT_EQ(dead[0].message_id.size(), 4u + 16u);  // "msg-" + 16 hex
+  EXPECT_NE(DerivedMessageId("other"), dead[0].message_id);
+  auto listed = ListDeadLetters(mq, "tasks.dead", 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)[0].id, dead[0].message_id);
+}
+
+TEST(DeadLettersTest, DiscardRemovesOnlyTheChosenOnes) {
+  FakeMessageQueue mq;
+  for (const char* id : {"r1", "r2", "r3"}) {
+    ASSERT_TRUE(mq.Publish("tasks", Task(id)).ok());
+    TakeAndDeadLetter(mq, "tasks", "boom");
+  }
+  auto n = DiscardDeadLetters(mq, "tasks.dead", {"r2", "nope"});
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(*n, 1);
+  auto left = ListDeadLetters(mq, "tasks.dead", 10);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 2u);
+  std::set<std::string> ids = {(*left)[0].id, (*left)[1].id};
+  EXPECT_EQ(ids, (std::set<std::string>{"r1", "r3"}));
+  EXPECT_EQ(mq.ReadyCount("tasks"), 0);  // not replayed
+  EXPECT_EQ(mq.UnackedCount("tasks.dead"), 0);
+}
+
+TEST(DeadLettersTest, PurgeRemovesAllAndMissingQueueIsZero) {
+  FakeMessageQueue mq;
+  for (const char* id : {"r1", "r2"}) {
+    ASSERT_TRUE(mq.Publish("tasks", Task(id)).ok());
+    TakeAndDeadLetter(mq, "tasks", "boom");
+  }
+  EXPECT_EQ(*DiscardDeadLetters(mq, "tasks.dead", {}), 2);
+  EXPECT_EQ(mq.ReadyCount("tasks.dead"), 0);
+  EXPECT_EQ(*DiscardDeadLetters(mq, "nope.dead", {}), 0);
+}
+
+TEST(DeadLettersTest, DeeplyNestedBodyHasNoRequestIdAndDoesNotCrash) {
+  const std::string deep = "{\"id\":\"x\",\"a\":" + std::string(100000, '[') +
+                           std::string(100000, ']') + "}";
+  EXPECT_EQ(MessageRequestId("", deep), "");
+  EXPECT_EQ(DeadLetterId("", deep), DerivedMessageId(deep));
 }
 
 }  // namespace

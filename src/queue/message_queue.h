@@ -39,6 +39,11 @@ inline constexpr char kHeaderAttempt[] = "x-ebb-attempt";  // attempts so far
 inline constexpr char kHeaderLastError[] = "x-ebb-last-error";
 inline constexpr char kHeaderDeadReason[] = "x-ebb-dead-reason";
 inline constexpr char kHeaderOriginalQueue[] = "x-ebb-original-queue";
+// Earlier deliveries of this very message that were not acked (their holder
+// died or handed it back), set by the broker on redelivery: RabbitMQ's quorum
+// queues and ebb's embedded queue set it; classic queues only set the
+// Delivery::redelivered flag. Read-only for ebb: never published.
+inline constexpr char kHeaderDeliveryCount[] = "x-delivery-count";
 
 struct OutgoingMessage {
   std::string body;
@@ -47,6 +52,12 @@ struct OutgoingMessage {
   // Header values are sent as strings, except kHeaderEnqueuedAtMs and
   // kHeaderAttempt which are sent as 64-bit integers when they parse as such.
   std::map<std::string, std::string> headers;
+  // > 0: the message becomes ready only after this delay (a retry with
+  // backoff). RabbitMQ: parked in "<queue>.delay.<ms>", a queue whose
+  // x-message-ttl dead-letters it back to `queue`; the embedded queue: a
+  // not-before time on the row. A delayed message is not counted in Depth
+  // (nothing to scale for yet). Rounded to milliseconds.
+  absl::Duration delay = absl::ZeroDuration();
 };
 
 struct Delivery {

@@ -2,6 +2,7 @@
 #include "worker/record.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace ebb::worker {
@@ -42,6 +43,14 @@ std::string RecordJson(const ResultRecord& r) {
   // Replace invalid UTF-8 rather than throw (error texts may carry bytes).
   return j.dump(4, ' ', false,
                 nlohmann::ordered_json::error_handler_t::replace);
+}
+
+bool IsDoneRecord(const std::string& json) {
+  if (!JsonNestingWithin(json)) return false;
+  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return false;
+  auto it = j.find("status");
+  return it != j.end() && it->is_string() && it->get<std::string>() == "done";
 }
 
 }  // namespace ebb::worker

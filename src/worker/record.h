@@ -68,6 +68,10 @@ std::string RecordKey(const std::string& id);
 // The record as JSON text (see the field list above).
 std::string RecordJson(const ResultRecord& record);
 
+// Whether `json` is a record with status "done" (false for anything else,
+// JSON nested too deeply included).
+bool IsDoneRecord(const std::string& json);
+
 }  // namespace ebb::worker
 
 #endif  // EBB_WORKER_RECORD_H_

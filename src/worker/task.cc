@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "nlohmann/json.hpp"
 
 namespace ebb::worker {
@@ -163,7 +164,20 @@ absl::Status ValidateTaskId(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::Status CheckJsonLimits(const std::string& body) {
+  if (body.size() > kMaxBodyBytes) {
+    return Invalid(absl::StrCat("body is ", body.size(), " bytes (max ",
+                                kMaxBodyBytes, ")"));
+  }
+  if (!JsonNestingWithin(body, kMaxJsonDepth)) {
+    return Invalid(
+        absl::StrCat("JSON nested more than ", kMaxJsonDepth, " levels deep"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Task> ParseTask(const std::string& body) {
+  if (absl::Status s = CheckJsonLimits(body); !s.ok()) return s;
   Json j;
   try {
     j = Json::parse(body);
@@ -184,6 +198,7 @@ uint64_t DeriveSeed(const std::string& id) {
 
 absl::StatusOr<std::string> WithId(const std::string& body,
                                    const std::string& id) {
+  if (absl::Status s = CheckJsonLimits(body); !s.ok()) return s;
   Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) {
     return absl::InvalidArgumentError("body is not a JSON object");
@@ -194,6 +209,7 @@ absl::StatusOr<std::string> WithId(const std::string& body,
 
 Task SalvageTask(const std::string& body) {
   Task t;
+  if (!CheckJsonLimits(body).ok()) return t;
   Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return t;
   if (const Json* id = Field(j, "id");

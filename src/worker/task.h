@@ -24,6 +24,11 @@
 //   model           string, default "" (= whatever the worker serves)
 // A JSON null counts as absent. Unknown fields are ignored.
 //
+// Before any JSON is parsed, the body must be at most kMaxBodyBytes and nest
+// arrays/objects at most kMaxJsonDepth deep (checked by a non-recursive scan,
+// CheckJsonLimits): nlohmann-json parses recursively, and a body nested
+// ~100,000 levels deep would overflow the stack and kill the worker.
+//
 // Pure functions; thread-safe.
 #ifndef EBB_WORKER_TASK_H_
 #define EBB_WORKER_TASK_H_
@@ -39,6 +44,17 @@ namespace ebb::worker {
 inline constexpr int kMaxPromptChars = 2000;
 inline constexpr int kMaxCount = 4;
 inline constexpr int kMaxIdBytes = 128;
+// A valid task is a flat object of a few KB; these bound what the worker
+// hands to the JSON parser.
+inline constexpr size_t kMaxBodyBytes = 256 * 1024;
+inline constexpr int kMaxJsonDepth = 32;  // = common kMaxJsonNesting
+
+// OK when `body` is at most kMaxBodyBytes and its arrays/objects nest at most
+// kMaxJsonDepth deep; InvalidArgument ("invalid task: body is N bytes (max
+// ...)" / "invalid task: JSON nested more than 32 levels deep") otherwise.
+// Iterative (constant stack), strings and escapes skipped; it does not
+// validate the JSON otherwise.
+absl::Status CheckJsonLimits(const std::string& body);
 
 struct Task {
   std::string id;  // "" when the message has none (see ResolveId in worker)
@@ -65,13 +81,14 @@ absl::Status ValidateTaskId(const std::string& id);
 uint64_t DeriveSeed(const std::string& id);
 
 // `body` (a JSON object) with its "id" field set to `id`; every other field
-// is kept. InvalidArgument when `body` is not a JSON object.
+// is kept. InvalidArgument when `body` is not a JSON object or breaks the
+// limits of CheckJsonLimits.
 absl::StatusOr<std::string> WithId(const std::string& body,
                                    const std::string& id);
 
 // Best-effort fields of an invalid body, for the failed record: the "id" (if
 // it passes ValidateTaskId) and "prompt" (if a string); everything else keeps
-// its default. Never fails.
+// its default; nothing when the body breaks CheckJsonLimits. Never fails.
 Task SalvageTask(const std::string& body);
 
 }  // namespace ebb::worker

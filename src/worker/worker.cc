@@ -7,18 +7,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/json_limits.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "nlohmann/json.hpp"
 #include "queue/dead_letters.h"
+#include "worker/attempts.h"
 
 namespace ebb::worker {
 namespace {
 
 using queue::Delivery;
-
-constexpr char kRedeliveredError[] =
-    "worker died while processing (redelivered)";
 
 std::optional<int64_t> IntHeader(const Delivery& d, const char* name) {
   auto it = d.headers.find(name);
@@ -29,21 +28,7 @@ std::optional<int64_t> IntHeader(const Delivery& d, const char* name) {
   return v;
 }
 
-std::string HeaderOr(const Delivery& d, const char* name,
-                     const std::string& fallback) {
-  auto it = d.headers.find(name);
-  return it == d.headers.end() || it->second.empty() ? fallback : it->second;
-}
-
 int64_t Ms(absl::Duration d) { return absl::ToInt64Milliseconds(d); }
-
-// Whether `json` is a record with status "done".
-bool IsDoneRecord(const std::string& json) {
-  auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return false;
-  auto it = j.find("status");
-  return it != j.end() && it->is_string() && it->get<std::string>() == "done";
-}
 
 }  // namespace
 
@@ -120,7 +105,13 @@ absl::StatusOr<std::optional<Delivery>> Worker::TakeNext() {
 absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
   const absl::Time taken_at = clock_.Now();
 
-  // 1. Invalid body: dead letter, with a failed record where an id is known.
+  // 1-2. Attempts, counted before anything parses the body.
+  int attempts = 0;
+  EBB_ASSIGN_OR_RETURN(std::optional<Outcome> counted,
+                       HandleAttempts(d, &attempts, taken_at));
+  if (counted.has_value()) return *counted;
+
+  // 3. Invalid body: dead letter, with a failed record where an id is known.
   absl::StatusOr<Task> parsed = ParseTask(d.body);
   if (!parsed.ok()) {
     const std::string reason(parsed.status().message());
@@ -136,7 +127,7 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
         salvaged.id.empty() ? absl::NotFoundError("")
                             : store_.Get(RecordKey(salvaged.id));
     if (!salvaged.id.empty() && !(existing.ok() && IsDoneRecord(*existing))) {
-      ResultRecord rec = NewRecord(salvaged, d, 1, taken_at);
+      ResultRecord rec = NewRecord(salvaged, d, attempts + 1, taken_at);
       rec.error = reason;
       rec.created_at = clock_.Now();
       absl::Status put = store_.Put(RecordKey(salvaged.id), RecordJson(rec),
@@ -147,15 +138,14 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
                                     "an invalid message"));
       }
     }
-    absl::Status dead =
-        queue::DeadLetter(mq_, d, options_.dead_letter_queue, reason);
+    absl::Status dead = DeadLetterAt(d, attempts + 1, reason);
     if (!dead.ok()) return GiveBack(d, dead);
     ++stats_.invalid;
     return Outcome::kNotATask;
   }
   Task task = *std::move(parsed);
 
-  // 2. No id: give it one, so every later copy shares it.
+  // 4. No id: give it one, so every later copy shares it.
   if (task.id.empty() && ValidateTaskId(d.message_id).ok()) {
     task.id = d.message_id;
   }
@@ -170,7 +160,7 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
     return Outcome::kNotATask;
   }
 
-  // 3. Already finished (a redelivery after the record was written).
+  // 5. Already finished (a redelivery after the record was written).
   absl::StatusOr<std::string> existing = store_.Get(RecordKey(task.id));
   if (existing.ok() && IsDoneRecord(*existing)) {
     EBB_LOG_INFO("worker {}: request {} already done; acking the duplicate",
@@ -183,35 +173,6 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
   if (!existing.ok() && !absl::IsNotFound(existing.status())) {
     EBB_LOG_WARN("worker {}: cannot read the record of {} ({}); processing",
                  options_.worker_name, task.id, existing.status().ToString());
-  }
-
-  // 4. Attempts so far; a redelivery means the last holder died holding it.
-  int attempts = static_cast<int>(std::clamp<int64_t>(
-      IntHeader(d, queue::kHeaderAttempt).value_or(0), 0, 1 << 20));
-  std::string last_error = HeaderOr(d, queue::kHeaderLastError, "");
-  if (d.redelivered) {
-    ++attempts;
-    last_error = kRedeliveredError;
-    if (attempts < options_.attempt_limit) {
-      auto headers = d.headers;
-      headers[queue::kHeaderAttempt] = absl::StrCat(attempts);
-      headers[queue::kHeaderLastError] = last_error;
-      EBB_RETURN_IF_ERROR(Republish(d, d.body, d.message_id, headers));
-      EBB_LOG_WARN(
-          "worker {}: request {} was redelivered; counted as attempt "
-          "{} of {} and requeued",
-          options_.worker_name, task.id, attempts, options_.attempt_limit);
-      ++stats_.redelivered;
-      return Outcome::kNotATask;
-    }
-  }
-
-  // 5. Out of attempts.
-  if (attempts >= options_.attempt_limit) {
-    if (last_error.empty()) last_error = "attempt limit reached";
-    return FailForGood(d, NewRecord(task, d, attempts, taken_at),
-                       absl::StrCat("gave up after ", attempts,
-                                    " attempt(s); last error: ", last_error));
   }
 
   // 6. Stop requested while the message was on its way: hand it back as is.
@@ -240,13 +201,14 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
       task.count, task.width, task.height, task.steps, rec.seed);
   if (!task.model.empty() && task.model != model_.ModelName()) {
     return FailForGood(d, rec,
-                       absl::StrCat("model \"", task.model,
+                       absl::StrCat("not retried: model \"", task.model,
                                     "\" is not served by this worker (it "
                                     "serves \"",
                                     model_.ModelName(), "\")"));
   }
   finishing_ = false;
-  absl::Status s = Render(rec);
+  bool refused = false;
+  absl::Status s = Render(rec, &refused);
   if (absl::IsCancelled(s) && stop_requested()) {  // worker_stop.cc
     EBB_RETURN_IF_ERROR(HandBack(d, task.id));
     return Outcome::kStopped;
@@ -271,14 +233,19 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
     return Outcome::kTask;
   }
   const std::string error(s.message());
+  if (refused) {
+    return FailForGood(d, rec,
+                       absl::StrCat("not retried (it cannot succeed) after "
+                                    "attempt ",
+                                    attempt, ": ", error));
+  }
   if (attempt < options_.attempt_limit) {
-    auto headers = d.headers;
-    headers[queue::kHeaderAttempt] = absl::StrCat(attempt);
-    headers[queue::kHeaderLastError] = error;
-    EBB_RETURN_IF_ERROR(Republish(d, d.body, d.message_id, headers));
-    EBB_LOG_WARN("worker {}: request {} attempt {}/{} failed: {}; requeued",
-                 options_.worker_name, task.id, attempt, options_.attempt_limit,
-                 error);
+    EBB_RETURN_IF_ERROR(Retry(d, attempt, error));
+    EBB_LOG_WARN(
+        "worker {}: request {} attempt {}/{} failed: {}; retry in {}",
+        options_.worker_name, task.id, attempt, options_.attempt_limit, error,
+        absl::FormatDuration(RetryDelay(attempt, options_.retry_backoff,
+                                        options_.retry_backoff_max)));
     ++stats_.retried;
     return Outcome::kTask;
   }
@@ -287,7 +254,7 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
                                   " attempt(s); last error: ", error));
 }
 
-absl::Status Worker::Render(ResultRecord& rec) {
+absl::Status Worker::Render(ResultRecord& rec, bool* refused) {
   const Task& task = rec.task;
   absl::Duration inference, upload;
   for (int n = 1; n <= task.count; ++n) {
@@ -304,6 +271,7 @@ absl::Status Worker::Render(ResultRecord& rec) {
     req.on_step = StopWatch(task.id, task.count - n, t0);
     absl::StatusOr<inference::Image> image = model_.Generate(req);
     if (!image.ok()) {
+      *refused = IsPermanentFailure(image.status());
       return Annotate(image.status(), absl::StrCat("while generating ", where));
     }
     absl::StatusOr<std::string> png = inference::EncodePng(*image);
@@ -330,27 +298,33 @@ absl::StatusOr<Worker::Outcome> Worker::FailForGood(const Delivery& d,
   rec.error = error;
   rec.images.clear();
   rec.created_at = clock_.Now();
-  absl::Status put =
-      store_.Put(RecordKey(rec.task.id), RecordJson(rec), "application/json");
-  if (!put.ok()) {
-    return GiveBack(d, Annotate(put, "while storing a failed record"));
+  if (!rec.task.id.empty()) {
+    absl::Status put =
+        store_.Put(RecordKey(rec.task.id), RecordJson(rec), "application/json");
+    if (!put.ok()) {
+      return GiveBack(d, Annotate(put, "while storing a failed record"));
+    }
   }
-  absl::Status dead =
-      queue::DeadLetter(mq_, d, options_.dead_letter_queue, error);
+  absl::Status dead = DeadLetterAt(d, rec.attempt, error);
   if (!dead.ok()) return GiveBack(d, dead);
-  EBB_LOG_WARN("worker {}: request {} failed: {}", options_.worker_name,
-               rec.task.id, error);
+  EBB_LOG_WARN("worker {}: request {} failed at attempt {}/{}: {}",
+               options_.worker_name,
+               rec.task.id.empty() ? "(no id)" : rec.task.id, rec.attempt,
+               options_.attempt_limit, error);
   ++stats_.failed;
   return Outcome::kTask;
 }
 
-absl::Status Worker::Republish(
-    const Delivery& d, const std::string& body, const std::string& message_id,
-    const std::map<std::string, std::string>& headers) {
+absl::Status Worker::Republish(const Delivery& d, const std::string& body,
+                               const std::string& message_id,
+                               std::map<std::string, std::string> headers,
+                               absl::Duration delay) {
   queue::OutgoingMessage out;
   out.body = body;
   out.message_id = message_id;
-  out.headers = headers;
+  out.headers = std::move(headers);
+  queue::StripBrokerHeaders(out.headers);
+  out.delay = delay;
   absl::Status pub =
       mq_.Publish(d.queue.empty() ? options_.queue : d.queue, out);
   if (!pub.ok()) return GiveBack(d, Annotate(pub, "while republishing"));

@@ -9,25 +9,34 @@
 // guarantee"). The cli wires the concrete queue, store and model, and handles
 // signals (RequestStop) and the grace period.
 //
-// What happens to a message, in order:
-//  1. Body invalid (not JSON, limits violated; see task.h): dead-lettered to
-//     `dead_letter_queue` with the reason, plus a failed record when the body
-//     has a usable id. Not a task: the worker keeps taking.
-//  2. No id (body "id", else AMQP message_id): republished to the same queue
+// What happens to a message, in order (attempts: worker/attempts.h):
+//  1. Attempts are counted before anything parses the body. A delivery whose
+//     earlier holder died (redelivered / x-delivery-count) counts those as
+//     attempts, with last error "worker died while processing (redelivered)";
+//     when the limit is not reached it is republished at once (with the new
+//     x-ebb-attempt and the retry delay) and acked, and the worker keeps
+//     taking. So a message that crashes the worker on every try (a parser
+//     bug, an abort in the model) is dead-lettered after attempt_limit
+//     crashes, like any other failure.
+//  2. attempts >= attempt_limit: dead letter with the last error ("gave up
+//     after N attempt(s)"), plus a failed record when an id is known (AMQP
+//     message_id, else the body's "id" read within the JSON limits); a done
+//     record instead acks it as done. Counts as a failed task.
+//  3. Body invalid (over kMaxBodyBytes, nested deeper than kMaxJsonDepth, not
+//     JSON, limits violated; see task.h): dead-lettered at once (never
+//     retried) to `dead_letter_queue` with the reason, plus a failed record
+//     when the body has a usable id. A dead letter without an id is given
+//     "msg-<hash of the body>" (queue/dead_letters.h DerivedMessageId), so it
+//     can be replayed or discarded by id. Not a task: the worker keeps
+//     taking.
+//  4. No id (body "id", else AMQP message_id): republished to the same queue
 //     with a fresh UUID in both the body and message_id (same headers), then
 //     the original is acked. Not a task: the worker keeps taking, usually
 //     picking up the republished copy. A redelivery of that copy keeps its id,
 //     so results are never duplicated under two ids. (A crash between the
 //     republish and the ack can leave one extra copy; at-least-once.)
-//  3. A record "<id>.json" with status done already exists: acked without
+//  5. A record "<id>.json" with status done already exists: acked without
 //     work (a redelivery after a crash between record and ack). Counts as done.
-//  4. Header x-ebb-attempt = attempts already made (absent = 0). A redelivered
-//     message (its previous holder died holding it) counts one more attempt,
-//     with last error "worker died while processing (redelivered)"; when the
-//     limit is not reached it is republished with the new count and acked,
-//     and the worker keeps taking.
-//  5. attempts >= attempt_limit: failed record (the last error), dead letter,
-//     ack. Counts as a failed task.
 //  6. Stop requested before processing starts, or during inference when the
 //     request would not finish within finish_within: republished unchanged
 //     and acked, so the next holder does not see it as redelivered and no
@@ -36,10 +45,15 @@
 //  7. Process. Image n uses seed+n-1, where the seed is the task's or
 //     DeriveSeed(id), so a retry writes the same bytes under the same keys.
 //     Success: record (status done) last, then ack. Failure (model or store):
-//     with attempts+1 < attempt_limit the message is republished with
-//     x-ebb-attempt+1 and x-ebb-last-error and acked (a retried task);
-//     otherwise as in 5 (a failed task). A task asking for a model this
-//     worker does not serve fails for good at once.
+//     a failure that cannot succeed on a retry (attempts.h
+//     IsPermanentFailure: a refused prompt, a model this worker does not
+//     serve) fails for good at once; otherwise, with attempts+1 <
+//     attempt_limit, the message is republished with x-ebb-attempt+1,
+//     x-ebb-last-error and a delay of retry_backoff * 2^(attempt-1) (at most
+//     retry_backoff_max), and acked (a retried task); otherwise as in 2.
+// The attempt number agrees everywhere: the record's "attempt", the dead
+// letter's x-ebb-attempt and the logs all give the attempts made (the one
+// that failed last included), attempt_limit at most.
 //
 // Run returns an error (after handing the held message back with Nack and
 // requeue where it can) when the broker fails (Take, Publish, Ack) or when a
@@ -79,6 +93,11 @@ struct WorkerOptions {
   // Attempts per request before it is dead-lettered: KEDA's backoffLimit + 1
   // (the seed's backoffLimit 4 gives 5). Env EBB_ATTEMPT_LIMIT.
   int attempt_limit = 5;
+  // Delay before the retry after attempt n: retry_backoff * 2^(n-1), at most
+  // retry_backoff_max; zero retries at once. Env EBB_RETRY_BACKOFF (a
+  // duration: "5s", "250ms", "0"), flag --retry-backoff.
+  absl::Duration retry_backoff = absl::Seconds(5);
+  absl::Duration retry_backoff_max = absl::Minutes(5);
   // With max_tasks > 0: how long the queue may stay empty before Run returns.
   absl::Duration take_timeout = absl::Seconds(10);
   // Take is called in slices of at most this long, so RequestStop is seen
@@ -103,6 +122,7 @@ struct WorkerOptions {
 
 // Applies the environment to `options`: EBB_ATTEMPT_LIMIT (an integer >= 1,
 // else InvalidArgument), EBB_STOP_FINISH_WITHIN_MS (an integer >= 0, else
+// InvalidArgument), EBB_RETRY_BACKOFF (a duration, else
 // InvalidArgument) and, when worker_name is empty, EBB_JOB_NAME or the
 // hostname.
 absl::Status ApplyWorkerEnv(WorkerOptions& options);
@@ -154,20 +174,35 @@ class Worker {
 
   absl::StatusOr<std::optional<queue::Delivery>> TakeNext();
   absl::StatusOr<Outcome> Handle(const queue::Delivery& d);
+  // Steps 1 and 2 of the file comment (worker_attempts.cc): a death counted
+  // and the message republished, or out of attempts. nullopt = go on.
+  absl::StatusOr<std::optional<Outcome>> HandleAttempts(
+      const queue::Delivery& d, int* attempts_made, absl::Time taken_at);
   absl::StatusOr<Outcome> Process(const queue::Delivery& d, const Task& task,
                                   int attempts_before, absl::Time taken_at);
   // Renders, encodes and stores every image of `rec.task`, filling
-  // rec.images and the timings.
-  absl::Status Render(ResultRecord& rec);
-  // Failed record, dead letter (which acks). kTask on success.
+  // rec.images and the timings. `*refused` is set when the model refused the
+  // request for good (attempts.h IsPermanentFailure of its Generate error).
+  absl::Status Render(ResultRecord& rec, bool* refused);
+  // Failed record (when rec.task.id is set) and dead letter with
+  // x-ebb-attempt = rec.attempt. Counts as failed; kTask on success.
   absl::StatusOr<Outcome> FailForGood(const queue::Delivery& d,
                                       ResultRecord rec,
                                       const std::string& error);
-  // Publishes `d` again to its queue with `body`, `message_id` and `headers`,
-  // then acks `d`. On a publish failure `d` is nacked with requeue.
+  // Publishes `d` again to its queue with `body`, `message_id` and `headers`
+  // (broker-set headers removed) after `delay`, then acks `d`. On a publish
+  // failure `d` is nacked with requeue.
   absl::Status Republish(const queue::Delivery& d, const std::string& body,
                          const std::string& message_id,
-                         const std::map<std::string, std::string>& headers);
+                         std::map<std::string, std::string> headers,
+                         absl::Duration delay = absl::ZeroDuration());
+  // Republishes `d` for its next attempt: x-ebb-attempt = `attempts_made`,
+  // x-ebb-last-error = `error`, delayed by the backoff.
+  absl::Status Retry(const queue::Delivery& d, int attempts_made,
+                     const std::string& error);
+  // Dead-letters `d` with x-ebb-attempt = `attempt` (acks it).
+  absl::Status DeadLetterAt(const queue::Delivery& d, int attempt,
+                            const std::string& reason);
   ResultRecord NewRecord(const Task& task, const queue::Delivery& d,
                          int attempt, absl::Time taken_at) const;
   // Acks `d` whose done record is stored (worker_settle.cc). A refused ack

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "worker/attempts.h"
 #include "worker/worker.h"
 
 namespace ebb::worker {
@@ -33,6 +34,11 @@ absl::Status ApplyWorkerEnv(WorkerOptions& options) {
           "after SIGTERM before it is handed back)"));
     }
     options.finish_within = absl::Milliseconds(ms);
+  }
+  if (const char* v = std::getenv("EBB_RETRY_BACKOFF"); v != nullptr && *v) {
+    absl::StatusOr<absl::Duration> d = ParseBackoff("EBB_RETRY_BACKOFF", v);
+    if (!d.ok()) return d.status();
+    options.retry_backoff = *d;
   }
   if (options.worker_name.empty()) {
     if (const char* job = std::getenv("EBB_JOB_NAME"); job != nullptr && *job) {

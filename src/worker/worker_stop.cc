@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status.h"
+#include "queue/dead_letters.h"
 #include "worker/worker.h"
 
 namespace ebb::worker {
@@ -46,13 +47,15 @@ inference::ProgressCallback Worker::StopWatch(const std::string& id,
 absl::Status Worker::HandBack(const queue::Delivery& d, const std::string& id) {
   EBB_LOG_INFO("worker {}: stop requested; handing request {} back",
                options_.worker_name, id);
-  // Republished as it came (same headers, attempt count included) and the
+  // Republished as it came (same headers, attempt count included; broker-set
+  // headers such as x-delivery-count dropped) and the
   // original acked, so the next holder does not see a redelivery: no attempt
   // is used. If the republish fails, Nack with requeue.
   queue::OutgoingMessage out;
   out.body = d.body;
   out.message_id = d.message_id;
   out.headers = d.headers;
+  queue::StripBrokerHeaders(out.headers);
   ++stats_.handed_back;
   if (mq_.Publish(d.queue.empty() ? options_.queue : d.queue, out).ok()) {
     return Annotate(mq_.Ack(d), "while handing a message back");

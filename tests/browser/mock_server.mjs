@@ -153,6 +153,13 @@ const server = http.createServer((req, res) => {
       const i = dead.findIndex((d) => d.id === m[1]); if (i < 0) return json(res, 404, { error: 'absent' });
       dead.splice(i, 1); return json(res, 200, { replayed: 1 });
     }
+    if ((m = p.match(/^\/api\/v1\/dead-letters\/([^/]+)\/discard$/))) {
+      const i = dead.findIndex((d) => d.id === m[1]); if (i < 0) return json(res, 404, { error: 'absent' });
+      dead.splice(i, 1); return json(res, 200, { discarded: 1 });
+    }
+    if (p === '/api/v1/dead-letters/purge') {
+      const n = dead.length; dead.splice(0, n); return json(res, 200, { discarded: n });
+    }
     return json(res, 404, { error: 'not found' });
   }
   const rel = p === '/' ? 'index.html' : p.slice(1);

@@ -65,7 +65,9 @@ EbbUpConfig FastConfig() {
   EbbUpConfig c;
   c.amqp_url = TestAmqpUrl();
   c.polling_interval = 2;
-  c.worker_env = {{"EBB_SIM_LOAD_MS", "100"}, {"EBB_SIM_INFERENCE_MS", "300"}};
+  c.worker_env = {{"EBB_SIM_LOAD_MS", "100"},
+                  {"EBB_SIM_INFERENCE_MS", "300"},
+                  {"EBB_RETRY_BACKOFF", "200ms"}};
   return c;
 }
 

@@ -63,4 +63,6 @@ export const api = {
   jobLogs: (name) => call('GET', `/api/v1/jobs/${encodeURIComponent(name)}/logs`),
   deadLetters: () => call('GET', '/api/v1/dead-letters'),
   replay: (id) => call('POST', `/api/v1/dead-letters/${encodeURIComponent(id)}/replay`),
+  discard: (id) => call('POST', `/api/v1/dead-letters/${encodeURIComponent(id)}/discard`),
+  purgeDeadLetters: () => call('POST', '/api/v1/dead-letters/purge'),
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Failed requests: the dead-letter queue (GET /api/v1/dead-letters) with a Retry
-// button each (POST /api/v1/dead-letters/{id}/replay).
+// Failed requests: the dead-letter queue (GET /api/v1/dead-letters) with Retry
+// and Discard buttons each (POST /api/v1/dead-letters/{id}/replay, .../discard)
+// and Discard all (POST /api/v1/dead-letters/purge, after a confirmation).
 import { api } from './api.js';
 import { $, h, toast } from './ui.js';
 
@@ -10,6 +11,7 @@ let loading = null;
 export function initDeadLetters(replayed) {
   onReplayed = replayed;
   $('#dead-refresh').addEventListener('click', refreshDeadLetters);
+  $('#dead-purge').addEventListener('click', purge);
   return refreshDeadLetters();
 }
 
@@ -29,6 +31,18 @@ async function load() {
   }
 }
 
+async function purge() {
+  const n = $('#dead-letters').children.length;
+  if (!window.confirm(`Discard all ${n} failed request(s) for good? They cannot be retried afterwards.`)) return;
+  try {
+    const res = await api.purgeDeadLetters();
+    toast(`Discarded ${res.discarded} failed request(s)`, 'success');
+  } catch (err) {
+    toast(`Discard failed: ${err.message}`, 'error');
+  }
+  refreshDeadLetters();
+}
+
 function promptOf(body) {
   if (body && typeof body === 'object') return body.prompt || '';
   try {
@@ -41,6 +55,7 @@ function promptOf(body) {
 function render(letters) {
   $('#dead-empty').textContent = 'No failed requests.';
   $('#dead-empty').hidden = letters.length > 0;
+  $('#dead-purge').hidden = letters.length === 0;
   $('#dead-letters').replaceChildren(...letters.map((d) => {
     const prompt = promptOf(d.body);
     const button = h('button', { type: 'button', class: 'small' }, 'Retry');
@@ -56,11 +71,23 @@ function render(letters) {
         button.disabled = false;
       }
     });
+    const discard = h('button', { type: 'button', class: 'ghost small', title: 'Remove it for good' }, 'Discard');
+    discard.addEventListener('click', async () => {
+      discard.disabled = true;
+      try {
+        await api.discard(d.id);
+        toast(`Discarded "${prompt || d.id}"`, 'success');
+        refreshDeadLetters();
+      } catch (err) {
+        toast(`Discard failed: ${err.message}`, 'error');
+        discard.disabled = false;
+      }
+    });
     return h('li', { class: 'dead', dataset: { id: d.id } },
       h('div', { class: 'dead-body' },
         h('p', { class: 'request-prompt' }, prompt || '(no prompt)'),
         h('p', { class: 'request-error' }, d.reason || 'failed'),
         h('p', { class: 'muted small' }, `attempt ${d.attempt ?? '?'} · `, h('code', {}, String(d.id).slice(0, 8)))),
-      button);
+      h('div', { class: 'dead-actions' }, button, discard));
   }));
 }

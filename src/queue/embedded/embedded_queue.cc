@@ -7,6 +7,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status.h"
@@ -62,7 +63,8 @@ CREATE TABLE IF NOT EXISTS messages (
   lease_expires_ms INTEGER,
   enqueued_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL,
-  last_error TEXT NOT NULL DEFAULT '');
+  last_error TEXT NOT NULL DEFAULT '',
+  not_before_ms INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS messages_live ON messages (queue, seq)
   WHERE state IN ('ready', 'leased');
 CREATE UNIQUE INDEX IF NOT EXISTS messages_lease ON messages (lease_tag)
@@ -81,6 +83,19 @@ absl::Status ExpiredTag(uint64_t tag) {
       "delivery tag ", tag,
       " is unknown or its lease expired (the message may be with another "
       "worker now)"));
+}
+
+// Databases made before retries had a delay lack messages.not_before_ms.
+absl::Status AddNotBeforeColumn(SqliteDb& db) {
+  EBB_ASSIGN_OR_RETURN(
+      Statement st,
+      db.Prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = "
+                 "'not_before_ms'"));
+  EBB_ASSIGN_OR_RETURN(bool found, st.Step());
+  if (found) return absl::OkStatus();
+  return db.Exec(
+      "ALTER TABLE messages ADD COLUMN not_before_ms INTEGER NOT NULL "
+      "DEFAULT 0");
 }
 
 std::string Header(const std::map<std::string, std::string>& h,
@@ -118,6 +133,7 @@ absl::StatusOr<std::unique_ptr<EmbeddedQueue>> EmbeddedQueue::Open(
     Transaction tx(db.get());
     EBB_RETURN_IF_ERROR(tx.Begin());
     EBB_RETURN_IF_ERROR(db->Exec(kSchema));
+    EBB_RETURN_IF_ERROR(AddNotBeforeColumn(*db));
     EBB_RETURN_IF_ERROR(tx.Commit());
   }
   std::unique_ptr<EmbeddedQueue> q(
@@ -204,10 +220,15 @@ absl::Status EmbeddedQueue::Publish(const std::string& queue,
     EBB_ASSIGN_OR_RETURN(
         Statement st,
         db_->Prepare("INSERT INTO messages (queue, id, message_id, body, "
-                     "headers, state, enqueued_ms, updated_ms, last_error) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, 'ready', ?6, ?6, ?7)"));
+                     "headers, state, enqueued_ms, updated_ms, last_error, "
+                     "not_before_ms) VALUES (?1, ?2, ?3, ?4, ?5, 'ready', ?6, "
+                     "?6, ?7, ?8)"));
+    std::map<std::string, std::string> headers = msg.headers;
+    headers.erase(kHeaderDeliveryCount);  // set by Take, never stored
     st.Bind(1, queue).Bind(2, id).Bind(3, msg.message_id).BindBlob(4, msg.body);
-    st.Bind(5, HeadersToJson(msg.headers)).Bind(6, now).Bind(7, last_error);
+    st.Bind(5, HeadersToJson(headers)).Bind(6, now).Bind(7, last_error);
+    st.Bind(8,
+            now + std::max<int64_t>(0, absl::ToInt64Milliseconds(msg.delay)));
     EBB_RETURN_IF_ERROR(st.Run());
     EBB_RETURN_IF_ERROR(tx.Commit());
     known_queues_.insert(queue);
@@ -245,7 +266,14 @@ absl::StatusOr<std::optional<Delivery>> EmbeddedQueue::Take(
     if (std::chrono::steady_clock::now() >= deadline) break;
     // Dead-letter events from this attempt go out before waiting.
     Emit(lock, events);
-    takers_cv_.wait_until(lock, deadline);
+    auto wake = deadline;
+    if (absl::StatusOr<int64_t> next = NextNotBeforeLocked(queue);
+        next.ok() && *next > 0) {
+      wake = std::min(wake, std::chrono::steady_clock::now() +
+                                std::chrono::milliseconds(
+                                    std::max<int64_t>(1, *next - NowMs())));
+    }
+    takers_cv_.wait_until(lock, wake);
   }
   if (--waiting_[queue] == 0) waiting_.erase(queue);
   Emit(lock, events);
@@ -263,8 +291,9 @@ absl::StatusOr<std::optional<Delivery>> EmbeddedQueue::TryTake(
     EBB_ASSIGN_OR_RETURN(
         Statement pick,
         db_->Prepare("SELECT seq, deliveries FROM messages WHERE queue = ?1 "
-                     "AND state IN ('ready', 'leased') AND (state = 'ready' "
-                     "OR lease_expires_ms <= ?2) ORDER BY seq LIMIT 1"));
+                     "AND state IN ('ready', 'leased') AND ((state = 'ready' "
+                     "AND not_before_ms <= ?2) OR (state = 'leased' AND "
+                     "lease_expires_ms <= ?2)) ORDER BY seq LIMIT 1"));
     pick.Bind(1, queue).Bind(2, now);
     EBB_ASSIGN_OR_RETURN(bool found, pick.Step());
     if (!found) break;
@@ -297,6 +326,9 @@ absl::StatusOr<std::optional<Delivery>> EmbeddedQueue::TryTake(
     d.message_id = upd.Text(1);
     d.headers = HeadersFromJson(upd.Text(2));
     d.redelivered = deliveries > 0;
+    // As RabbitMQ's quorum queues: earlier deliveries without an ack.
+    if (deliveries > 0)
+      d.headers[kHeaderDeliveryCount] = absl::StrCat(deliveries);
     events.push_back({QueueEvent::Kind::kTaken, queue, upd.Text(3)});
     got = std::move(d);
   }
@@ -305,17 +337,32 @@ absl::StatusOr<std::optional<Delivery>> EmbeddedQueue::TryTake(
   return got;
 }
 
+absl::StatusOr<int64_t> EmbeddedQueue::NextNotBeforeLocked(
+    const std::string& queue) {
+  EBB_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("SELECT MIN(not_before_ms) FROM messages WHERE queue = ?1 "
+                   "AND state = 'ready' AND not_before_ms > ?2"));
+  st.Bind(1, queue).Bind(2, NowMs());
+  EBB_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row || st.IsNull(0)) return 0;
+  return st.Int(0);
+}
+
 absl::Status EmbeddedQueue::MoveToDead(int64_t seq, const std::string& queue,
                                        const std::string& reason,
                                        Events& events) {
   EBB_ASSIGN_OR_RETURN(
       Statement get,
-      db_->Prepare("SELECT headers, id FROM messages WHERE seq = ?1"));
+      db_->Prepare("SELECT headers, id, deliveries, message_id, body FROM "
+                   "messages WHERE seq = ?1"));
   get.Bind(1, seq);
   EBB_ASSIGN_OR_RETURN(bool found, get.Step());
   if (!found) return absl::InternalError("dead-lettered row vanished");
   std::map<std::string, std::string> headers = HeadersFromJson(get.Text(0));
-  const std::string id = get.Text(1);
+  const std::string id = DeadLetterId(get.Text(3), get.Text(4));
+  const std::string message_id =
+      get.Text(3).empty() && get.Text(1).empty() ? id : get.Text(3);
   const int64_t now = NowMs();
   if (internal::IsDeadQueue(queue)) {
     // Rejected again in a dead-letter queue: dropped, kept for status.
@@ -331,15 +378,21 @@ absl::Status EmbeddedQueue::MoveToDead(int64_t seq, const std::string& queue,
   const std::string dead = DeadLetterQueueName(queue);
   headers[kHeaderDeadReason] = reason;
   headers.try_emplace(kHeaderOriginalQueue, queue);
+  // The attempts made, as the worker counts them (x-ebb-attempt plus the
+  // deliveries without ack), so the dead letter agrees with the worker's.
+  int64_t attempts = 0;
+  (void)absl::SimpleAtoi(Header(headers, kHeaderAttempt), &attempts);
+  headers[kHeaderAttempt] =
+      absl::StrCat(std::max<int64_t>(0, attempts) + get.Int(2));
   EBB_RETURN_IF_ERROR(DeclareLocked(dead));
   EBB_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("UPDATE messages SET queue = ?2, state = 'ready', "
                    "deliveries = 0, lease_tag = NULL, lease_expires_ms = NULL, "
-                   "headers = ?3, updated_ms = ?4, last_error = ?5 "
-                   "WHERE seq = ?1"));
+                   "headers = ?3, updated_ms = ?4, last_error = ?5, id = ?6, "
+                   "message_id = ?7, not_before_ms = 0 WHERE seq = ?1"));
   st.Bind(1, seq).Bind(2, dead).Bind(3, HeadersToJson(headers)).Bind(4, now);
-  EBB_RETURN_IF_ERROR(st.Bind(5, reason).Run());
+  EBB_RETURN_IF_ERROR(st.Bind(5, reason).Bind(6, id).Bind(7, message_id).Run());
   EBB_LOG_WARN("dead-lettered message '{}' from {} to {}: {}", id, queue, dead,
                reason);
   events.push_back({QueueEvent::Kind::kDeadLettered, queue, id});

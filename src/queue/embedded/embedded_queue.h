@@ -20,7 +20,16 @@
 //   dead-lettered.
 //   - A message taken `max_deliveries` times without an ack is moved to the
 //   dead-letter
-//     queue `<queue>.dead` with the reason, on the take that would exceed it.
+//     queue `<queue>.dead` with the reason, on the take that would exceed it
+//     (x-ebb-attempt raised by those deliveries; a message without an id gets
+//     DerivedMessageId as its id).
+//   - A redelivered message carries x-delivery-count = its earlier deliveries
+//     without ack (as RabbitMQ's quorum queues), which the worker counts as
+//     attempts before parsing the body (worker/attempts.h).
+//   - Publish with OutgoingMessage::delay stores a not-before time: the
+//     message is neither taken nor counted as ready (Depth; Depths counts it
+//     as delayed) before it; a waiting Take wakes at that time. Browse lists
+//     it.
 //   - It survives a crash of any process at any point: an acked message never
 //   comes
 //     back, an unacked one always does.
@@ -74,7 +83,8 @@ struct EmbeddedQueueOptions {
 struct DetailedDepth {
   int64_t ready = 0;
   int64_t leased = 0;
-  int64_t dead = 0;  // in <queue>.dead
+  int64_t dead = 0;     // in <queue>.dead
+  int64_t delayed = 0;  // retries waiting for their not-before time
 };
 
 enum class RequestState { kQueued, kRunning, kDone, kFailed };
@@ -172,6 +182,9 @@ class EmbeddedQueue : public MessageQueue {
                                                   Events& events);
   // Moves row `seq` to the dead-letter queue of `queue` with `reason` (or, in
   // a dead-letter queue, marks it dead). In the caller's transaction.
+  // The earliest not-before time (clock ms) of a delayed ready message of
+  // `queue`, or 0 when none waits. Requires mu_.
+  absl::StatusOr<int64_t> NextNotBeforeLocked(const std::string& queue);
   absl::Status MoveToDead(int64_t seq, const std::string& queue,
                           const std::string& reason, Events& events);
   absl::Status DeclareLocked(const std::string& queue);

@@ -43,8 +43,9 @@ absl::StatusOr<QueueDepth> EmbeddedQueue::Depth(const std::string& queue) {
   EBB_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("SELECT COUNT(*) FROM messages WHERE queue = ?1 AND state "
-                   "IN ('ready', 'leased') AND (state = 'ready' OR "
-                   "lease_expires_ms <= ?2)"));
+                   "IN ('ready', 'leased') AND ((state = 'ready' AND "
+                   "not_before_ms <= ?2) OR (state = 'leased' AND "
+                   "lease_expires_ms <= ?2))"));
   st.Bind(1, queue).Bind(2, NowMs());
   EBB_RETURN_IF_ERROR(st.Step().status());
   QueueDepth d;
@@ -58,10 +59,12 @@ absl::StatusOr<DetailedDepth> EmbeddedQueue::Depths(const std::string& queue) {
   std::lock_guard<std::mutex> lock(mu_);
   EBB_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("SELECT queue, SUM(state = 'ready' OR lease_expires_ms <= "
-                   "?3), SUM(state = 'leased' AND lease_expires_ms > ?3) FROM "
-                   "messages WHERE queue IN (?1, ?2) AND state IN ('ready', "
-                   "'leased') GROUP BY queue"));
+      db_->Prepare("SELECT queue, SUM((state = 'ready' AND not_before_ms <= "
+                   "?3) OR (state = 'leased' AND lease_expires_ms <= ?3)), "
+                   "SUM(state = 'leased' AND lease_expires_ms > ?3), "
+                   "SUM(state = 'ready' AND not_before_ms > ?3) FROM messages "
+                   "WHERE queue IN (?1, ?2) AND state IN ('ready', 'leased') "
+                   "GROUP BY queue"));
   st.Bind(1, queue).Bind(2, DeadLetterQueueName(queue)).Bind(3, NowMs());
   DetailedDepth d;
   while (true) {
@@ -70,8 +73,9 @@ absl::StatusOr<DetailedDepth> EmbeddedQueue::Depths(const std::string& queue) {
     if (st.Text(0) == queue) {
       d.ready = st.Int(1);
       d.leased = st.Int(2);
+      d.delayed = st.Int(3);
     } else {
-      d.dead = st.Int(1) + st.Int(2);
+      d.dead = st.Int(1) + st.Int(2) + st.Int(3);
     }
   }
   return d;

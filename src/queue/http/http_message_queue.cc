@@ -205,6 +205,9 @@ absl::Status HttpMessageQueue::Publish(const std::string& queue,
   nlohmann::json j = {{"message_id", msg.message_id},
                       {"headers", wire::HeadersToJson(msg.headers)}};
   wire::PutBody(j, msg.body);
+  if (const int64_t ms = absl::ToInt64Milliseconds(msg.delay); ms > 0) {
+    j["delay_ms"] = ms;
+  }
   return CallRetrying("POST", QueuePath(queue, "/messages"), wire::Dump(j),
                       options_.request_timeout, /*interruptible=*/false)
       .status();

@@ -94,12 +94,15 @@ inline nlohmann::json HeadersToJson(
   return j;
 }
 
-// Strings as they are; other scalars rendered (a number 5 -> "5").
+// Strings as they are; other scalars rendered (a number 5 -> "5"); arrays
+// and objects are dropped (a header value is a scalar, and rendering a
+// hostile, deeply nested value would recurse once per level).
 inline std::map<std::string, std::string> HeadersFromJson(
     const nlohmann::json& j) {
   std::map<std::string, std::string> out;
   if (!j.is_object()) return out;
   for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it->is_structured()) continue;
     out[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
   }
   return out;

@@ -46,7 +46,8 @@ OutgoingTable::OutgoingTable(
     strings_.push_back(key);
     e.key = amqp_cstring_bytes(strings_.back().c_str());
     int64_t number = 0;
-    if ((key == kHeaderEnqueuedAtMs || key == kHeaderAttempt) &&
+    if ((key == kHeaderEnqueuedAtMs || key == kHeaderAttempt ||
+         key == "x-message-ttl" || key == "x-expires") &&
         absl::SimpleAtoi(value, &number)) {
       e.value.kind = AMQP_FIELD_KIND_I64;
       e.value.value.i64 = number;

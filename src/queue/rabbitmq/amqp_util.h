@@ -33,9 +33,9 @@ struct ParsedUrl {
 // amqps:// is refused (no TLS support yet).
 absl::StatusOr<ParsedUrl> ParseUrl(const std::string& url);
 
-// Owns the storage an amqp_table_t points into. Values of kHeaderEnqueuedAtMs
-// and kHeaderAttempt that parse as int64 are encoded as I64, others as UTF-8
-// strings.
+// Owns the storage an amqp_table_t points into. Values of kHeaderEnqueuedAtMs,
+// kHeaderAttempt and the queue arguments x-message-ttl and x-expires that
+// parse as int64 are encoded as I64, others as UTF-8 strings.
 class OutgoingTable {
  public:
   explicit OutgoingTable(const std::map<std::string, std::string>& headers);

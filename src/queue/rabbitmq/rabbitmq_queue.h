@@ -22,6 +22,14 @@
 //    masked; the next call reconnects. A channel closed by the broker (404,
 //    406, ...) is reopened on the next use; the call that hit it returns
 //    NotFound / FailedPrecondition / PermissionDenied / Internal.
+//  - Delayed publish (OutgoingMessage::delay > 0, a retry with backoff): the
+//    message is published to "<queue>.delay.<ms>", a durable queue declared
+//    with x-message-ttl = ms, x-dead-letter-exchange "" and
+//    x-dead-letter-routing-key = queue, so the broker moves it back to `queue`
+//    when the delay has passed; x-expires (2 * ms + 60 s, renewed by each
+//    declare) removes the delay queue once it has been unused that long. One
+//    queue per delay value keeps expiry in order (per-message TTLs only expire
+//    at the head of a queue). `queue` is declared first if missing.
 //  - Heartbeats: rabbitmq-c only services heartbeats inside library calls, and
 //    a worker holds a message for minutes without calling in, so heartbeats
 //    are off by default (TCP keeps the connection); set heartbeat_seconds only
@@ -138,6 +146,10 @@ class RabbitMqQueue : public MessageQueue {
   absl::StatusOr<std::optional<Delivery>> BasicGet(uint16_t ch,
                                                    const std::string& queue);
   absl::Status WaitForConfirm(uint64_t seq);
+  // Declares the delay queue of `queue` for `delay_ms` (rabbitmq_delay.cc)
+  // and returns its name.
+  absl::StatusOr<std::string> EnsureDelayQueue(const std::string& queue,
+                                               int64_t delay_ms);
 
   RabbitMqOptions options_;
   std::string masked_url_;

@@ -142,9 +142,13 @@ absl::Status RabbitMqQueue::WaitForConfirm(uint64_t seq) {
                    "; the message may or may not be queued"));
 }
 
-absl::Status RabbitMqQueue::Publish(const std::string& queue,
+absl::Status RabbitMqQueue::Publish(const std::string& queue_name,
                                     const OutgoingMessage& msg) {
+  std::string queue = queue_name;
   EBB_RETURN_IF_ERROR(EnsureQueue(queue));
+  if (const int64_t ms = absl::ToInt64Milliseconds(msg.delay); ms > 0) {
+    EBB_ASSIGN_OR_RETURN(queue, EnsureDelayQueue(queue_name, ms));
+  }
   EBB_RETURN_IF_ERROR(EnsureChannel(kPublish));
   amqp_basic_properties_t props;
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status.h"
 
 namespace ebb::storage {
@@ -137,7 +138,34 @@ FilesystemObjectStore::Open(const std::string& root) {
     return absl::FailedPreconditionError(
         absl::StrCat("object store path ", dir, " is not a directory"));
   }
-  return std::unique_ptr<FilesystemObjectStore>(new FilesystemObjectStore(dir));
+  std::unique_ptr<FilesystemObjectStore> store(new FilesystemObjectStore(dir));
+  store->RemoveStaleTempFiles(kStaleTempAge);
+  return store;
+}
+
+int FilesystemObjectStore::RemoveStaleTempFiles(absl::Duration age) {
+  const auto cutoff =
+      fs::file_time_type::clock::now() - absl::ToChronoNanoseconds(age);
+  std::error_code ec;
+  fs::recursive_directory_iterator it(
+      root_, fs::directory_options::skip_permission_denied, ec);
+  int removed = 0;
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::directory_entry& e = *it;
+    if (!absl::StartsWith(e.path().filename().string(), kTempPrefix)) continue;
+    std::error_code fec;
+    if (!e.is_regular_file(fec) || fec) continue;
+    const auto mtime = e.last_write_time(fec);
+    if (fec || mtime > cutoff) continue;
+    if (fs::remove(e.path(), fec) && !fec) ++removed;
+  }
+  if (removed > 0) {
+    EBB_LOG_INFO(
+        "object store {}: removed {} stale temp file(s) of "
+        "interrupted writes",
+        root_, removed);
+  }
+  return removed;
 }
 
 std::string FilesystemObjectStore::PathOf(const std::string& key) const {

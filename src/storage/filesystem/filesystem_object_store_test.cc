@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -117,6 +118,30 @@ TEST_F(FilesystemObjectStoreTest, TempFilesAreNeverListed) {
   // What a crash between create and rename leaves behind.
   std::ofstream(dir_ + "/results/.ebb-tmp-1-2-abc") << "partial";
   std::ofstream(dir_ + "/results/sub/.ebb-tmp-9-9-xyz") << "partial";
+  EXPECT_THAT(ListKeys(""), ElementsAre("sub/real"));
+}
+
+TEST_F(FilesystemObjectStoreTest, OpenRemovesStaleTempFilesOfKilledWriters) {
+  ASSERT_TRUE(store_->Put("sub/real", "x", "").ok());
+  const std::string root = dir_ + "/results";
+  // Left by writers killed between create and rename: two an hour ago, one
+  // of a Put that may still be running.
+  for (const char* name :
+       {"/.ebb-tmp-1-2-abc", "/sub/.ebb-tmp-9-9-xyz", "/.ebb-tmp-3-3-new"}) {
+    std::ofstream(root + name) << "partial";
+  }
+  const auto hour_ago =
+      fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(root + "/.ebb-tmp-1-2-abc", hour_ago);
+  fs::last_write_time(root + "/sub/.ebb-tmp-9-9-xyz", hour_ago);
+  auto reopened = FilesystemObjectStore::Open(root);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_FALSE(fs::exists(root + "/.ebb-tmp-1-2-abc"));
+  EXPECT_FALSE(fs::exists(root + "/sub/.ebb-tmp-9-9-xyz"));
+  EXPECT_TRUE(fs::exists(root + "/.ebb-tmp-3-3-new")) << "may be in use";
+  EXPECT_TRUE(fs::exists(root + "/sub/real"));
+  EXPECT_EQ((*reopened)->RemoveStaleTempFiles(absl::ZeroDuration()), 1);
+  EXPECT_FALSE(fs::exists(root + "/.ebb-tmp-3-3-new"));
   EXPECT_THAT(ListKeys(""), ElementsAre("sub/real"));
 }
 
