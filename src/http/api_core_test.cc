@@ -211,6 +211,22 @@ TEST_F(CoreApiTest, InvalidRequestIs400NamingTheField) {
   EXPECT_EQ(not_json->status, 400);
 }
 
+// A hostile body nested 30,000 levels deep (within the 64 KiB body limit) is
+// refused before anything recurses over it, and `ebb up` stays up.
+TEST_F(CoreApiTest, DeeplyNestedBodyIs400AndTheServerLives) {
+  StartServer();
+  const std::string deep = R"({"prompt": "x", "extra": )" +
+                           std::string(30000, '[') + std::string(30000, ']') +
+                           "}";
+  auto r = PostAuthed("/api/v1/requests", deep);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("nested"), std::string::npos) << r->body;
+  auto health = Client()->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
 TEST_F(CoreApiTest, RequestWithoutTokenIs401) {
   StartServer();
   auto r = Client()->Post("/api/v1/requests", R"({"prompt": "x"})",

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_limits.h"
 #include "common/log.h"
 #include "queue/dead_letters.h"
 
@@ -41,6 +42,7 @@ absl::StatusOr<int64_t> Ready(queue::MessageQueue& mq,
 
 std::optional<nlohmann::json> RequestEventFromRecord(const std::string& id,
                                                      const std::string& text) {
+  if (!JsonNestingWithin(text)) return std::nullopt;  // a foreign, hostile file
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
       !j["status"].is_string()) {
@@ -140,7 +142,9 @@ absl::Status ResultsWatcher::PollOnce() {
       // The worker stores the images before the record, but a listing may
       // catch the record first: images are announced once all are listed.
       const std::vector<std::string> images =
-          DoneImages(nlohmann::json::parse(*text, nullptr, false));
+          DoneImages(JsonNestingWithin(*text)
+                         ? nlohmann::json::parse(*text, nullptr, false)
+                         : nlohmann::json());
       bool all = !images.empty();
       for (const auto& k : images) all = all && keys.count(k) > 0;
       if (all) {

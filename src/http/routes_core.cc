@@ -5,6 +5,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/json_limits.h"
 #include "common/names.h"
 #include "http/api_context.h"
 #include "http/api_server.h"
@@ -31,6 +32,13 @@ std::string FieldOf(const std::string& msg) {
 void SubmitRequest(ApiContext& ctx, const httplib::Request& req,
                    httplib::Response& res) {
   if (!Authorize(ctx, req, res, true)) return;
+  // nlohmann-json's serializer recurses once per level: a body nested far
+  // deeper than any request could kill `ebb up` when it is written out.
+  if (!JsonNestingWithin(req.body)) {
+    return ErrorReply(res, 400,
+                      absl::StrCat("body: nested more than ", kMaxJsonNesting,
+                                   " levels deep"));
+  }
   auto body = nlohmann::json::parse(req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
     return ErrorReply(res, 400, "body: not a JSON object");

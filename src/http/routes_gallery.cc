@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/json_limits.h"
 #include "http/api_context.h"
 
 namespace ebb::http {
@@ -62,6 +63,7 @@ int ImageIndex(const std::string& key, int fallback) {
 Record ParseRecord(const std::string& key, const std::string& text,
                    absl::Time modified) {
   Record r;
+  if (!JsonNestingWithin(text)) return r;  // a foreign, hostile file
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || Str(j, "status") != "done")
     return r;

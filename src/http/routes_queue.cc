@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/json_limits.h"
 #include "http/api_context.h"
 #include "queue/dead_letters.h"
 #include "queue/embedded/embedded_queue.h"
@@ -52,6 +53,12 @@ EmbeddedQueue* Queue(const ApiContext& ctx, const httplib::Request& req,
 // The JSON object body, or nullopt after writing the 400 reply.
 std::optional<nlohmann::json> Body(const httplib::Request& req,
                                    httplib::Response& res) {
+  if (!JsonNestingWithin(req.body)) {  // the serializer would recurse
+    ErrorReply(res, 400,
+               absl::StrCat("body: nested more than ", kMaxJsonNesting,
+                            " levels deep"));
+    return std::nullopt;
+  }
   nlohmann::json j = req.body.empty()
                          ? nlohmann::json::object()
                          : nlohmann::json::parse(req.body, nullptr, false);

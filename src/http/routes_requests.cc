@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/json_limits.h"
 #include "http/api_context.h"
 #include "queue/embedded/embedded_queue.h"
 
@@ -46,7 +47,7 @@ std::optional<nlohmann::json> Record(const ApiContext& ctx,
                                      const std::string& id) {
   if (ctx.store == nullptr || id.empty()) return std::nullopt;
   auto data = ctx.store->Get(id + ".json");
-  if (!data.ok()) return std::nullopt;
+  if (!data.ok() || !JsonNestingWithin(*data)) return std::nullopt;
   nlohmann::json j = nlohmann::json::parse(*data, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   return j;
@@ -77,7 +78,7 @@ nlohmann::json RequestJson(const std::string& id,
     status = "failed";
   }
   nlohmann::json task = nlohmann::json::object();
-  if (row.has_value()) {
+  if (row.has_value() && JsonNestingWithin(row->body)) {
     task = nlohmann::json::parse(row->body, nullptr, false);
     if (!task.is_object()) task = nlohmann::json::object();
   }
