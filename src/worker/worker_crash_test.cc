@@ -166,6 +166,10 @@ TEST(WorkerCrashTest, EmbeddedQueueDeadLettersAMessageThatKillsEveryWorker) {
     o.path = db;
     o.clock = clock;
     o.default_lease = absl::Minutes(10);
+    // Each worker here opens the queue itself, after advancing the clock past
+    // the dead holder's lease: no restart grace (that is for `ebb up`
+    // reopening it while its workers keep working).
+    o.restart_lease_grace = absl::ZeroDuration();
     auto q = queue::embedded::EmbeddedQueue::Open(o);
     if (!q.ok()) return nullptr;
     return std::move(*q);

@@ -95,7 +95,9 @@ TEST_F(EmbeddedQueueOutageTest, LateAckSettlesAnExpiredLeaseNobodyRetook) {
   ASSERT_TRUE(q->Publish("tasks", Msg("r1")).ok());
   Delivery d = MustTake(*q, absl::Seconds(10));
   clock.Advance(absl::Seconds(11));
-  EXPECT_EQ(*q->ReapExpiredLeases(), 1);
+  // This call or the queue's own reaper thread (it reads the same clock)
+  // expires the lease: either way the message is ready again.
+  ASSERT_TRUE(q->ReapExpiredLeases().ok());
   EXPECT_EQ(q->Depths("tasks")->ready, 1);
   ASSERT_TRUE(q->Ack(d).ok());
   EXPECT_EQ(q->Depths("tasks")->ready, 0);
