@@ -12,18 +12,6 @@
 
 namespace ebb::executors::kubernetes::testing {
 
-struct FakeApiServer::Route {
-  std::string group, version, ns, resource, name, subresource, verb;
-  // "jobs.batch" / "pods": how messages name the resource.
-  std::string Qualified() const {
-    return group.empty() ? resource : absl::StrCat(resource, ".", group);
-  }
-  std::string RbacResource() const {
-    return subresource.empty() ? resource
-                               : absl::StrCat(resource, "/", subresource);
-  }
-};
-
 namespace {
 
 std::optional<FakeApiServer::Route> ParseRoute(const httplib::Request& req);
@@ -403,109 +391,6 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
               absl::StrCat("the server does not allow this method on the "
                            "requested resource (",
                            route.verb, ")"));
-}
-
-void FakeApiServer::ServeWatch(const Route& route, const httplib::Request& req,
-                               httplib::Response& res) {
-  auto sel = LabelSelector::Parse(req.get_param_value("labelSelector"));
-  if (!sel.ok()) {
-    return ReplyStatus(res, 400, "BadRequest",
-                       std::string(sel.status().message()));
-  }
-  struct State {
-    LabelSelector selector;
-    std::vector<Json> initial;
-    absl::Status gone;
-    int64_t after_rv = 0;
-    bool bookmarks = false;
-    absl::Time end;
-    absl::Time last_bookmark;
-    uint64_t drop_gen = 0;
-    uint64_t bookmark_gen = 0;
-  };
-  auto st = std::make_shared<State>();
-  st->selector = *sel;
-  st->bookmarks = IsTrue(req.get_param_value("allowWatchBookmarks"));
-  int64_t timeout_s = 0;  // SimpleAtoi writes 0 on failure
-  if (!absl::SimpleAtoi(req.get_param_value("timeoutSeconds"), &timeout_s) ||
-      timeout_s <= 0) {
-    timeout_s = 600;
-  }
-  st->end = absl::Now() + absl::Seconds(timeout_s);
-  st->last_bookmark = absl::Now();
-  st->drop_gen = drop_generation_.load();
-  st->bookmark_gen = bookmark_generation_.load();
-  const std::string rv = req.get_param_value("resourceVersion");
-  if (rv.empty() || rv == "0") {
-    for (Json& o : store_.List(route.resource, route.ns, *sel, &st->after_rv)) {
-      st->initial.push_back({{"type", "ADDED"}, {"object", std::move(o)}});
-    }
-  } else if (!absl::SimpleAtoi(rv, &st->after_rv)) {
-    return ReplyStatus(res, 400, "BadRequest",
-                       absl::StrCat("invalid resourceVersion \"", rv, "\""));
-  } else {
-    st->gone = store_.CheckWatchable(st->after_rv);
-  }
-  const ResourceInfo info = LookupResource(route.resource);
-  ++open_watches_;
-  res.set_chunked_content_provider(
-      "application/json",
-      [this, st, route, info](size_t, httplib::DataSink& sink) {
-        auto write = [&](const Json& event) {
-          const std::string line = event.dump() + "\n";
-          return sink.write(line.data(), line.size());
-        };
-        auto expire = [&](const absl::Status& s) {
-          write({{"type", "ERROR"},
-                 {"object",
-                  StatusBody(410, "Expired", std::string(s.message()))}});
-          sink.done();
-          return true;
-        };
-        for (const Json& e : st->initial) {
-          if (!write(e)) return false;
-        }
-        st->initial.clear();
-        if (!st->gone.ok()) return expire(st->gone);
-        auto cut = [&] {
-          return stopping_.load() || drop_generation_.load() != st->drop_gen;
-        };
-        if (cut()) return false;
-        if (absl::Now() >= st->end) {
-          sink.done();
-          return true;
-        }
-        auto wake = [&] {
-          return cut() || (st->bookmarks &&
-                           bookmark_generation_.load() != st->bookmark_gen);
-        };
-        auto events = store_.WaitEvents(
-            route.resource, route.ns, st->selector, &st->after_rv,
-            std::min(absl::Milliseconds(200), st->end - absl::Now()), wake);
-        if (!events.ok()) return expire(events.status());
-        for (const WatchEvent& e : *events) {
-          if (!write({{"type", e.type}, {"object", e.object}})) return false;
-        }
-        const bool due =
-            options_.bookmark_interval > absl::ZeroDuration() &&
-            absl::Now() - st->last_bookmark >= options_.bookmark_interval;
-        if (st->bookmarks &&
-            (due || bookmark_generation_.load() != st->bookmark_gen)) {
-          st->bookmark_gen = bookmark_generation_.load();
-          st->last_bookmark = absl::Now();
-          if (!write({{"type", "BOOKMARK"},
-                      {"object",
-                       {{"kind", info.kind},
-                        {"apiVersion", info.ApiVersion()},
-                        {"metadata",
-                         {{"resourceVersion",
-                           std::to_string(st->after_rv)}}}}}})) {
-            return false;
-          }
-        }
-        return true;
-      },
-      [this](bool) { --open_watches_; });
 }
 
 }  // namespace ebb::executors::kubernetes::testing

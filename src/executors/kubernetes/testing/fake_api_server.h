@@ -105,7 +105,17 @@ class FakeApiServer {
   int Requests(const std::string& verb, const std::string& resource) const;
   int OpenWatches() const { return open_watches_.load(); }
 
-  struct Route;  // a parsed request path (internal)
+  // A parsed request path (internal to the double).
+  struct Route {
+    std::string group, version, ns, resource, name, subresource, verb;
+    // "jobs.batch" / "pods": how messages name the resource.
+    std::string Qualified() const {
+      return group.empty() ? resource : resource + "." + group;
+    }
+    std::string RbacResource() const {
+      return subresource.empty() ? resource : resource + "/" + subresource;
+    }
+  };
 
  private:
   struct Failure {
