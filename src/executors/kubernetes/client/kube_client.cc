@@ -53,6 +53,7 @@ struct KubeClient::Call {
   std::string retry_after;
   long code = 0;
   const std::function<bool(const std::string&)>* on_line = nullptr;
+  const std::function<void()>* on_open = nullptr;
   const std::atomic<bool>* stop = nullptr;
   bool stopped_by_reader = false;
 
@@ -83,6 +84,9 @@ struct KubeClient::Call {
     if (absl::StartsWithIgnoreCase(line, "HTTP/")) {
       const size_t sp = line.find(' ');
       if (sp != std::string::npos) c->code = std::atol(line.c_str() + sp + 1);
+    } else if ((line == "\r\n" || line == "\n") && c->code == 200 &&
+               c->on_open != nullptr && *c->on_open) {
+      (*c->on_open)();
     } else if (absl::StartsWithIgnoreCase(line, "retry-after:")) {
       c->retry_after = std::string(absl::StripAsciiWhitespace(line.substr(12)));
     }
@@ -252,12 +256,13 @@ absl::StatusOr<std::string> KubeClient::GetText(const std::string& path,
 absl::Status KubeClient::Watch(
     const std::string& path,
     const std::function<bool(const std::string&)>& on_line,
-    const std::atomic<bool>* stop) {
+    const std::atomic<bool>* stop, const std::function<void()>& on_open) {
   Call call;
   call.method = "GET";
   call.path = path;
   call.stream = true;
   call.on_line = &on_line;
+  call.on_open = &on_open;
   call.stop = stop;
   return Perform(call);
 }

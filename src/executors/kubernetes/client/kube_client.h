@@ -49,11 +49,13 @@ class KubeClient {
   // GETs a watch stream and calls `on_line` with each line (one event JSON)
   // until the server ends the stream (OK), `on_line` returns false (OK),
   // `*stop` becomes true (Cancelled, noticed within about a second), or an
-  // error. `connect_timeout` bounds the connection; the stream itself lasts
-  // as long as the server keeps it (ask for timeoutSeconds in `path`).
+  // error. `on_open` (when given) is called once the server has answered
+  // 200, before any line. The stream lasts as long as the server keeps it
+  // (ask for timeoutSeconds in `path`).
   absl::Status Watch(const std::string& path,
                      const std::function<bool(const std::string&)>& on_line,
-                     const std::atomic<bool>* stop);
+                     const std::atomic<bool>* stop,
+                     const std::function<void()>& on_open = nullptr);
 
   // %-escapes a query value (RFC 3986 unreserved kept).
   static std::string QueryEscape(const std::string& value);

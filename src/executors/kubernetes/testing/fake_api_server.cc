@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "executors/kubernetes/testing/job_validation.h"
 
 namespace ebb::executors::kubernetes::testing {
@@ -124,6 +125,14 @@ absl::Status FakeApiServer::Listen() {
     if (port_ < 0) return absl::InternalError("fake API server: cannot bind");
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() is a no-op until the listen loop runs: wait for it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!server_->is_running()) {
+    if (absl::Now() > deadline) {
+      return absl::InternalError("fake API server: listen loop did not start");
+    }
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   return absl::OkStatus();
 }
 

@@ -98,6 +98,7 @@ void FakeApiServer::ServeWatch(const Route& route, const httplib::Request& req,
             route.resource, route.ns, st->selector, &st->after_rv,
             std::min(absl::Milliseconds(200), st->end - absl::Now()), wake);
         if (!events.ok()) return expire(events.status());
+        if (cut()) return false;  // dropped: deliver nothing more
         for (const WatchEvent& e : *events) {
           if (!write({{"type", e.type}, {"object", e.object}})) return false;
         }
