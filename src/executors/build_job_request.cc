@@ -53,6 +53,7 @@ absl::StatusOr<JobRequest> BuildJobRequest(const spec::ScaledJob& job,
       absl::StrCat(job.generation);
   for (const auto& [k, v] : job.annotations) req.annotations[k] = v;
 
+  req.pending_pod_conditions = job.scaling_strategy.pending_pod_conditions;
   req.spec = job.job_target_ref;
   req.spec.template_.labels["scaledjob.keda.sh/name"] = job.name;
   if (req.spec.template_.restart_policy.empty())

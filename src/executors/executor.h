@@ -64,8 +64,11 @@ struct Job {
   absl::Time ready = absl::InfinitePast();    // became kRunning
   absl::Time finished =
       absl::InfinitePast();  // Complete or Failed condition time
-  std::string
-      reason;  // for kFailed: "BackoffLimitExceeded", "DeadlineExceeded", ...
+  // For kFailed: "BackoffLimitExceeded", "DeadlineExceeded", ... For
+  // kPending (Kubernetes executor): why no pod is ready yet, from the pod:
+  // "Unschedulable", "ImagePullBackOff", "ErrImagePull", "ContainerCreating",
+  // "ContainersNotReady" (started, readiness not passed: model loading), ...
+  std::string reason;
   std::string message;      // human-readable detail
   int failed_attempts = 0;  // container failures counted against backoffLimit
   std::vector<ContainerStatus> containers;
@@ -96,6 +99,12 @@ struct JobRequest {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> env;
   // Added to every container's env by ebb (EBB_ATTEMPT_LIMIT, EBB_STORE, ...).
   std::map<std::string, std::string> extra_env;
+  // metadata.uid of the ScaledJob when it exists in a cluster: the Kubernetes
+  // executor then makes it the Jobs' controller ownerReference. "" = none.
+  std::string scaled_job_uid;
+  // scalingStrategy.pendingPodConditions (reference §2.3): a job stays
+  // pending until one pod has all of them True (empty: until a pod is Ready).
+  std::vector<std::string> pending_pod_conditions;
 };
 
 class Executor {

@@ -153,6 +153,9 @@ struct JobSpec {
   int32_t completions = 1;
   std::optional<int32_t> ttl_seconds_after_finished;
   std::string raw_yaml;  // jobTargetRef exactly as written
+  // jobTargetRef as JSON with the types as written (a quoted "1" stays a
+  // string: spec/yaml_json.h); what the Kubernetes executor sends.
+  std::string raw_json;
 };
 
 // ---------------------------------------------------------------- ScaledJob

@@ -9,6 +9,7 @@
 #include "spec/known_keys.h"
 #include "spec/parse_util.h"
 #include "spec/parsers.h"
+#include "spec/yaml_json.h"
 
 namespace ebb::spec::internal {
 namespace {
@@ -212,6 +213,7 @@ void ParseJobSpec(ParseContext* ctx, const YAML::Node& node,
                   const std::string& path, JobSpec* spec,
                   FieldLocations* locs) {
   spec->raw_yaml = YAML::Dump(node);
+  spec->raw_json = YamlNodeToJson(node);
   ctx->CheckKeys(node, path, JobSpecKeys(), JobSpecTolerated());
   const YAML::Node tmpl = node["template"];
   Record(ctx, locs, tmpl, path + ".template");

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// The API server double answers as a real server does: plain HTTP clients
+// (cpp-httplib here) see the same codes, Status bodies and watch streams.
+#include "executors/kubernetes/testing/fake_api_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <condition_variable>
+#include <thread>
+
+namespace ebb::executors::kubernetes::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kJobs[] = "/apis/batch/v1/namespaces/ns/jobs";
+
+Json MinimalJob(const std::string& generate_name) {
+  return {{"apiVersion", "batch/v1"},
+          {"kind", "Job"},
+          {"metadata",
+           {{"generateName", generate_name},
+            {"labels", {{"scaledjob.keda.sh/name", "sd"}}}}},
+          {"spec",
+           {{"template",
+             {{"spec",
+               {{"restartPolicy", "Never"},
+                {"containers", {{{"name", "w"}, {"image", "img"}}}}}}}}}}};
+}
+
+// Reads a watch stream on a thread; events are parsed per line.
+class WatchReader {
+ public:
+  WatchReader(const std::string& url, const std::string& path) : cli_(url) {
+    cli_.set_read_timeout(30, 0);
+    thread_ = std::thread([this, path] {
+      cli_.Get(path, [this](const char* data, size_t n) {
+        std::lock_guard<std::mutex> lock(mu_);
+        buffer_.append(data, n);
+        size_t nl;
+        while ((nl = buffer_.find('\n')) != std::string::npos) {
+          events_.push_back(Json::parse(buffer_.substr(0, nl)));
+          buffer_.erase(0, nl + 1);
+        }
+        cv_.notify_all();
+        return !stop_;
+      });
+      std::lock_guard<std::mutex> lock(mu_);
+      ended_ = true;
+      cv_.notify_all();
+    });
+  }
+  ~WatchReader() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cli_.stop();
+    thread_.join();
+  }
+  // Waits (10 s at most) for the n-th event (1-based).
+  std::optional<Json> Event(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10),
+                 [&] { return events_.size() >= n || ended_; });
+    if (events_.size() < n) return std::nullopt;
+    return events_[n - 1];
+  }
+  bool WaitEnded() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return ended_; });
+  }
+
+ private:
+  httplib::Client cli_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string buffer_;
+  std::vector<Json> events_;
+  bool stop_ = false;
+  bool ended_ = false;
+  std::thread thread_;
+};
+
+class FakeApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.Start().ok()); }
+  httplib::Client Client() { return httplib::Client(server_.url()); }
+  FakeApiServer server_;
+};
+
+TEST_F(FakeApiServerTest, CreateWithGenerateNameAssignsNameUidAndVersion) {
+  auto cli = Client();
+  auto res = cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201);
+  Json job = Json::parse(res->body);
+  EXPECT_THAT(job["metadata"]["name"].get<std::string>(), StartsWith("sd-"));
+  EXPECT_EQ(job["metadata"]["name"].get<std::string>().size(), 8u);
+  EXPECT_FALSE(job["metadata"]["uid"].get<std::string>().empty());
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"]["job-name"],
+            job["metadata"]["name"]);
+  auto list = cli.Get(std::string(kJobs) +
+                      "?labelSelector=scaledjob.keda.sh%2Fname%3Dsd");
+  ASSERT_TRUE(list);
+  Json body = Json::parse(list->body);
+  EXPECT_EQ(body["kind"], "JobList");
+  ASSERT_EQ(body["items"].size(), 1u);
+  EXPECT_EQ(body["metadata"]["resourceVersion"],
+            job["metadata"]["resourceVersion"]);
+  auto none = cli.Get(std::string(kJobs) + "?labelSelector=x%3Dy");
+  EXPECT_TRUE(Json::parse(none->body)["items"].empty());
+}
+
+TEST_F(FakeApiServerTest, ErrorsCarryRealStatusBodies) {
+  auto cli = Client();
+  auto missing = cli.Get(std::string(kJobs) + "/nope");
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(Json::parse(missing->body)["message"],
+            "jobs.batch \"nope\" not found");
+
+  Json named = MinimalJob("");
+  named["metadata"]["name"] = "fixed";
+  EXPECT_EQ(cli.Post(kJobs, named.dump(), "application/json")->status, 201);
+  auto dup = cli.Post(kJobs, named.dump(), "application/json");
+  EXPECT_EQ(dup->status, 409);
+  EXPECT_EQ(Json::parse(dup->body)["reason"], "AlreadyExists");
+
+  Json bad = MinimalJob("sd-");
+  bad["spec"]["template"]["spec"].erase("restartPolicy");
+  auto invalid = cli.Post(kJobs, bad.dump(), "application/json");
+  EXPECT_EQ(invalid->status, 422);
+  Json status = Json::parse(invalid->body);
+  EXPECT_EQ(status["reason"], "Invalid");
+  EXPECT_EQ(status["details"]["causes"][0]["field"],
+            "spec.template.spec.restartPolicy");
+
+  server_.Deny("list", "jobs");
+  auto denied = cli.Get(kJobs);
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_EQ(Json::parse(denied->body)["message"],
+            "jobs.batch is forbidden: User \"system:serviceaccount:ebb:ebb\" "
+            "cannot list resource \"jobs\" in API group \"batch\" in the "
+            "namespace \"ns\"");
+
+  server_.FailNext("create", "jobs", 429, 1, 7);
+  auto throttled =
+      cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json");
+  EXPECT_EQ(throttled->status, 429);
+  EXPECT_EQ(throttled->get_header_value("Retry-After"), "7");
+  EXPECT_EQ(
+      cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json")->status,
+      201);
+  server_.FailNext("", "", 503);
+  EXPECT_EQ(cli.Get(std::string(kJobs) + "/fixed")->status, 503);
+  EXPECT_EQ(server_.Requests("create", "jobs"), 5);
+}
+
+TEST(FakeApiServerAuthTest, WrongOrMissingTokenIsUnauthorized) {
+  FakeApiServerOptions options;
+  options.token = "s3cret";
+  FakeApiServer server(options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client cli(server.url());
+  EXPECT_EQ(cli.Get(kJobs)->status, 401);
+  EXPECT_EQ(cli.Get(kJobs, {{"Authorization", "Bearer s3cret"}})->status, 200);
+}
+
+TEST_F(FakeApiServerTest, WatchStreamsChangesAfterTheListAndBookmarks) {
+  auto cli = Client();
+  Json list = Json::parse(cli.Get(kJobs)->body);
+  const std::string rv = list["metadata"]["resourceVersion"];
+  WatchReader watch(server_.url(), std::string(kJobs) +
+                                       "?watch=1&allowWatchBookmarks=true" +
+                                       "&resourceVersion=" + rv);
+  auto created = Json::parse(
+      cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json")->body);
+  auto added = watch.Event(1);
+  ASSERT_TRUE(added);
+  EXPECT_EQ((*added)["type"], "ADDED");
+  EXPECT_EQ((*added)["object"]["metadata"]["name"],
+            created["metadata"]["name"]);
+  server_.SendBookmarks();
+  auto bookmark = watch.Event(2);
+  ASSERT_TRUE(bookmark);
+  EXPECT_EQ((*bookmark)["type"], "BOOKMARK");
+  EXPECT_EQ((*bookmark)["object"]["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"]);
+  const std::string name = created["metadata"]["name"];
+  cli.Delete(std::string(kJobs) + "/" + name);
+  auto deleted = watch.Event(3);
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ((*deleted)["type"], "DELETED");
+}
+
+TEST_F(FakeApiServerTest, WatchFromACompactedVersionEndsWith410Expired) {
+  auto cli = Client();
+  cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json");
+  server_.store().Compact();
+  WatchReader watch(server_.url(),
+                    std::string(kJobs) + "?watch=1&resourceVersion=1");
+  auto error = watch.Event(1);
+  ASSERT_TRUE(error);
+  EXPECT_EQ((*error)["type"], "ERROR");
+  EXPECT_EQ((*error)["object"]["code"], 410);
+  EXPECT_THAT((*error)["object"]["message"].get<std::string>(),
+              HasSubstr("too old resource version"));
+  EXPECT_TRUE(watch.WaitEnded());
+}
+
+TEST_F(FakeApiServerTest, DroppedWatchEndsTheStreamAndRestartKeepsObjects) {
+  auto cli = Client();
+  cli.Post(kJobs, MinimalJob("sd-").dump(), "application/json");
+  {
+    WatchReader watch(server_.url(), std::string(kJobs) + "?watch=1");
+    ASSERT_TRUE(watch.Event(1));  // the synthetic ADDED of the existing job
+    server_.DropWatches();
+    EXPECT_TRUE(watch.WaitEnded());
+  }
+  const int64_t rv = server_.store().resource_version();
+  ASSERT_TRUE(server_.Restart().ok());
+  auto after = httplib::Client(server_.url()).Get(kJobs);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(Json::parse(after->body)["items"].size(), 1u);
+  EXPECT_FALSE(server_.store().CheckWatchable(rv - 1).ok());
+}
+
+TEST(FakeApiServerGcTest, ForegroundDeleteWaitsForDependentPods) {
+  FakeApiServerOptions options;
+  options.graceful_pod_deletion = true;
+  FakeApiServer server(options);
+  ASSERT_TRUE(server.Start().ok());
+  auto job = server.store().Create("jobs", "ns", MinimalJob("sd-"));
+  ASSERT_TRUE(job.ok());
+  const std::string name = (*job)["metadata"]["name"];
+  server.store().Put(
+      "pods", "ns",
+      {{"metadata",
+        {{"name", name + "-p"},
+         {"ownerReferences", {{{"uid", (*job)["metadata"]["uid"]}}}}}},
+       {"status", {{"phase", "Running"}}}});
+  httplib::Client cli(server.url());
+  auto res =
+      cli.Delete(std::string(kJobs) + "/" + name,
+                 R"({"propagationPolicy":"Foreground"})", "application/json");
+  EXPECT_EQ(res->status, 200);
+  auto still = server.store().Get("jobs", "ns", name);
+  ASSERT_TRUE(still);
+  EXPECT_TRUE((*still)["metadata"].contains("deletionTimestamp"));
+  ASSERT_TRUE(server.store().Remove("pods", "ns", name + "-p"));
+  EXPECT_FALSE(server.store().Get("jobs", "ns", name));
+}
+
+}  // namespace
+}  // namespace ebb::executors::kubernetes::testing
