@@ -15,13 +15,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # worker-side inference binary). libopenblas0-pthread: Debian's libtorch calls
 # whatever libblas.so.3 is selected, and the reference BLAS it defaults to is ~20x
 # slower for linear layers and attention; OpenBLAS takes over that alternative.
+# python3-kubernetes: the generated Kubernetes API models (V1Job, ...) that check
+# every Job the Kubernetes executor renders (src/executors/kubernetes/testing/
+# check_v1job.py), an implementation independent of ebb's.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format curl
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev librabbitmq-dev libcurl4-openssl-dev libssl-dev
   libcpp-httplib-dev libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
   libbenchmark-dev libtorch-dev libopenblas0-pthread
-  rabbitmq-server awscli
+  rabbitmq-server awscli python3-kubernetes
 )
 
 missing=()

@@ -43,6 +43,14 @@ struct ExplainOptions {
 };
 int RunExplain(const ExplainOptions& o);
 
+struct RenderOptions {
+  std::vector<std::string> files;
+  std::string scaled_job;  // "" = the only one
+  std::string owner_uid;   // the ScaledJob's metadata.uid, for ownerReferences
+  std::string output = "yaml";  // yaml or json
+};
+int RunRender(const RenderOptions& o);
+
 struct UpOptions {
   std::vector<std::string> files;
   std::string data_dir;

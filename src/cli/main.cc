@@ -59,6 +59,26 @@ int main(int argc, char** argv) {
       ->required();
   add_output(c_validate, validate.output);
 
+  // render
+  RenderOptions render;
+  auto* c_render = app.add_subcommand(
+      "render",
+      "Print the exact batch/v1 Job ebb would create on Kubernetes for a "
+      "ScaledJob\n(as KEDA's operator creates it; the API server adds the "
+      "name's 5-character suffix).");
+  c_render
+      ->add_option("-f,--filename", render.files,
+                   "manifest file or directory (repeatable)")
+      ->required();
+  c_render->add_option("--scaledjob", render.scaled_job,
+                       "ScaledJob name (default: the only one)");
+  c_render->add_option("--owner-uid", render.owner_uid,
+                       "the ScaledJob's metadata.uid in the cluster: adds the "
+                       "ownerReference KEDA sets");
+  c_render->add_option("-o,--output", render.output, "yaml or json")
+      ->check(CLI::IsMember({"yaml", "json"}))
+      ->capture_default_str();
+
   // explain
   ExplainOptions explain;
   auto* c_explain =
@@ -334,6 +354,7 @@ int main(int argc, char** argv) {
 
   if (c_validate->parsed()) return RunValidate(validate);
   if (c_explain->parsed()) return RunExplain(explain);
+  if (c_render->parsed()) return RunRender(render);
   if (c_up->parsed()) {
     up.self_binary = SelfBinary();
     up.drain_wait = !no_drain_wait;
