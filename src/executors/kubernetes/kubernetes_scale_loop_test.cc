@@ -91,6 +91,13 @@ TEST_F(KubeScaleLoopTest, SixMessagesMaxFourMakeFourJobsThenNoDuplicate) {
   // GPU nodes still booting: every pod Unschedulable for ten ticks.
   SetPods(UnschedulableStatus());
   ASSERT_TRUE(WaitUnfinished(4, JobState::kPending));
+  // Pending already before the pods came (NoPod): wait for their watch events.
+  ASSERT_TRUE(WaitFor([&] {
+    for (const Job& j : Jobs()) {
+      if (j.reason != "Unschedulable") return false;
+    }
+    return true;
+  }));
   for (int tick = 0; tick < 10; ++tick) {
     r = loop_->Poll("interval");
     ASSERT_TRUE(r.jobs_listed) << r.error;
