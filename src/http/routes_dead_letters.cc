@@ -74,46 +74,38 @@ void List(const ApiContext& ctx, const httplib::Request& req,
                   "application/json");
 }
 
-void Replay(const ApiContext& ctx, const httplib::Request& req,
-            httplib::Response& res) {
+// Replays or discards the one dead letter named in the path: 200 with
+// {`field`: n}, 404 when there is none with that id, 503 when the queue fails.
+void OnOne(const ApiContext& ctx, const httplib::Request& req,
+           httplib::Response& res, const char* verb, const char* field,
+           absl::StatusOr<int> (*op)(queue::MessageQueue&, const std::string&,
+                                     const std::vector<std::string>&)) {
   if (!Authorize(ctx, req, res, true)) return;
   const std::string id = req.matches[1];
   if (id.empty()) return ErrorReply(res, 400, "id: empty", "id");
   auto mq = Open(ctx, res);
   if (mq == nullptr) return;
-  auto moved = queue::ReplayDeadLetters(
-      *mq, queue::DeadLetterQueueName(ctx.work_queue), {id});
-  if (!moved.ok()) {
-    return ErrorReply(res, 503,
-                      absl::StrCat("cannot replay dead letter ", id, ": ",
-                                   moved.status().ToString()));
-  }
-  if (*moved == 0) {
-    return ErrorReply(res, 404,
-                      absl::StrCat("no dead letter with id \"", id, "\""));
-  }
-  JsonReply(res, 200, {{"replayed", *moved}});
-}
-
-void Discard(const ApiContext& ctx, const httplib::Request& req,
-             httplib::Response& res) {
-  if (!Authorize(ctx, req, res, true)) return;
-  const std::string id = req.matches[1];
-  if (id.empty()) return ErrorReply(res, 400, "id: empty", "id");
-  auto mq = Open(ctx, res);
-  if (mq == nullptr) return;
-  auto n = queue::DiscardDeadLetters(
-      *mq, queue::DeadLetterQueueName(ctx.work_queue), {id});
+  auto n = op(*mq, queue::DeadLetterQueueName(ctx.work_queue), {id});
   if (!n.ok()) {
     return ErrorReply(res, 503,
-                      absl::StrCat("cannot discard dead letter ", id, ": ",
+                      absl::StrCat("cannot ", verb, " dead letter ", id, ": ",
                                    n.status().ToString()));
   }
   if (*n == 0) {
     return ErrorReply(res, 404,
                       absl::StrCat("no dead letter with id \"", id, "\""));
   }
-  JsonReply(res, 200, {{"discarded", *n}});
+  JsonReply(res, 200, {{field, *n}});
+}
+
+void Replay(const ApiContext& ctx, const httplib::Request& req,
+            httplib::Response& res) {
+  OnOne(ctx, req, res, "replay", "replayed", &queue::ReplayDeadLetters);
+}
+
+void Discard(const ApiContext& ctx, const httplib::Request& req,
+             httplib::Response& res) {
+  OnOne(ctx, req, res, "discard", "discarded", &queue::DiscardDeadLetters);
 }
 
 void Purge(const ApiContext& ctx, const httplib::Request& req,
