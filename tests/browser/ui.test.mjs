@@ -8,11 +8,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROME_ARGS, freePort, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -21,8 +21,6 @@ const CHROMIUM = process.env.EBB_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = path.join(HERE, 'artifacts');
 // EBB_BROWSER_MOCK=1: run against mock_server.mjs instead of `ebb up` (UI work only).
 const MOCK = process.env.EBB_BROWSER_MOCK === '1';
-const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 let tmp;
 let dataDir;
@@ -33,46 +31,7 @@ let context;
 let page;
 const pageErrors = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      if ((last = await fn())) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})\n--- ebb up log ---\n${ebbLog.slice(-4000)}`);
-}
-
-// The pids of `ebb __supervise <dir>` processes under this test's data dir (jobs run in
-// their own sessions, so killing `ebb up` does not end them).
-function supervisorPids(dir) {
-  const pids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('supervise')) && argv.some((a) => a.startsWith(dir))) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
+const waitFor = (what, fn, timeoutMs) => waitForLogged(what, fn, timeoutMs, () => ebbLog);
 
 before(async () => {
   assert.ok(MOCK || fs.existsSync(EBB), `no ebb binary at ${EBB} (set EBB_BINARY)`);

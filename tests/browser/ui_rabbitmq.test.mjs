@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROME_ARGS, freePort, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -22,8 +22,6 @@ const EBB = path.resolve(REPO, process.env.EBB_BINARY || 'build/src/cli/ebb');
 const CHROMIUM = process.env.EBB_CHROMIUM || '/usr/bin/chromium';
 const AMQP_URL = process.env.EBB_TEST_AMQP_URL || '';
 const ARTIFACTS = path.join(HERE, 'artifacts');
-const CHROME_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const SKIP = AMQP_URL ? false : 'EBB_TEST_AMQP_URL is not set (scripts/rabbitmq.sh start DIR writes it)';
 
 let tmp;
@@ -36,45 +34,7 @@ let context;
 let page;
 const pageErrors = [];
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      if ((last = await fn())) return last;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})\n--- ebb up log ---\n${ebbLog.slice(-4000)}`);
-}
-
-// The pids of this test's job supervisors (they run in their own sessions).
-function supervisorPids(dir) {
-  const pids = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (argv.some((a) => a.endsWith('supervise')) && argv.some((a) => a.startsWith(dir))) pids.push(Number(entry));
-    } catch {
-      /* gone */
-    }
-  }
-  return pids;
-}
+const waitFor = (what, fn, timeoutMs) => waitForLogged(what, fn, timeoutMs, () => ebbLog);
 
 // The seed's manifests on this test's broker and a queue of its own; one attempt
 // per request (backoffLimit 0) so that the failing prompt is dead-lettered at once.
