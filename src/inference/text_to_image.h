@@ -59,8 +59,32 @@ struct GenerateRequest {
   int width = 512;   // pixels, multiple of 8, 64..2048
   int height = 512;  // pixels
   double guidance_scale = 1.0;
+  // "" = the model's default; else a scheduler the backend knows (diffusion:
+  // euler | euler_a | ddim | lcm); an unknown one is InvalidArgument.
+  std::string scheduler;
   // Optional (empty = no reports): see ProgressCallback.
   ProgressCallback on_step;
+};
+
+// What ran and where the time went, for the record (`scheduler`, `steps`,
+// `text_encode_ms`, ...). A backend fills what it knows and leaves the rest
+// at its zero value.
+struct GenerationInfo {
+  std::string scheduler;  // the scheduler used ("" when none)
+  int steps = 0;          // denoising steps actually run
+  // Prompt tokens before truncation (BOS/EOS excluded); `truncated` when the
+  // prompt was cut to the text encoder's context (77 for CLIP).
+  int prompt_tokens = 0;
+  bool truncated = false;
+  // Wall milliseconds of each phase of this image.
+  double text_encode_ms = 0;
+  double denoise_ms = 0;
+  double decode_ms = 0;
+  std::string device;  // where it ran: "cpu", "cuda" ("" = not stated)
+  // The size the model generated at when smaller than the delivered image
+  // (a model's native size, then upscaled); 0 = same as delivered.
+  int native_width = 0;
+  int native_height = 0;
 };
 
 // 8-bit RGB, row-major, no padding: pixels.size() == width * height * 3.
@@ -68,6 +92,7 @@ struct Image {
   int width = 0;
   int height = 0;
   std::vector<uint8_t> pixels;
+  GenerationInfo info;  // filled by Generate
 };
 
 class TextToImage {

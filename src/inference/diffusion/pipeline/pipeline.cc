@@ -226,7 +226,8 @@ double PipelineTimings::denoise_ms() const {
 }
 
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Load(
-    const std::string& dir) {
+    const std::string& dir, const PipelineOptions& options) {
+  (void)options;  // TODO(issue 8): vae_decoder, dtype, device, threads
   if (!fs::is_directory(dir)) {
     if (fs::exists(dir)) {
       EBB_RETURN_IF_ERROR(CheckWeightFileFormat(dir));

@@ -52,6 +52,23 @@ struct PipelineRequest {
   std::string scheduler;  // "" = the folder's; else euler|euler_a|ddim|lcm
 };
 
+// How to load a model. Every field has a default that serves a CPU box.
+struct PipelineOptions {
+  // Decoder of latents: "" = the model's VAE (a `taesd/` folder beside the
+  // model is used instead when present); "vae" = the model's VAE always;
+  // "taesd=DIR" = the TAESD decoder folder DIR.
+  std::string vae_decoder;
+  // Compute dtype: "f32" (default) or "bf16" (CPUs with native bf16 only;
+  // FailedPrecondition elsewhere).
+  std::string dtype = "f32";
+  // "cpu" (default), "cuda" (FailedPrecondition when this build's libtorch
+  // has no CUDA or no GPU is visible), or "gpu": cuda when available, else
+  // cpu with a warning; the device used is in PipelineResult::device.
+  std::string device = "cpu";
+  // libtorch intra-op threads; 0 = leave libtorch's setting.
+  int threads = 0;
+};
+
 struct PipelineTimings {
   double tokenize_ms = 0, text_encode_ms = 0, decode_ms = 0;
   std::vector<double> step_ms;
@@ -65,14 +82,17 @@ struct PipelineResult {
   int steps = 0;
   int prompt_tokens = 0;  // content tokens before truncation
   bool truncated = false;
+  std::string device = "cpu";  // where it ran
   PipelineTimings timings;
 };
 
 class Pipeline {
  public:
   virtual ~Pipeline() = default;
-  // Loads and validates every file and tensor before any compute.
-  static absl::StatusOr<std::unique_ptr<Pipeline>> Load(const std::string& dir);
+  // Loads and validates every file and tensor before any compute. `path` is
+  // a diffusers folder or a single-file `.safetensors` checkpoint.
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Load(
+      const std::string& path, const PipelineOptions& options = {});
   // Called after each denoising step with (step + 1, steps). Returning false
   // stops the generation: Generate then returns Cancelled.
   using Progress = std::function<bool(int done, int total)>;
