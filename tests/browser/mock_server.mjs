@@ -141,6 +141,11 @@ const server = http.createServer((req, res) => {
         json(res, 201, { ids: submit(body) });
       });
     }
+    if (p === '/api/v1/requests') {
+      const st = url.searchParams.get('status'), q = (url.searchParams.get('q') || '').toLowerCase();
+      const list = [...requests.values()].reverse().filter((r) => (!st || r.status === st) && r.prompt.toLowerCase().includes(q));
+      return json(res, 200, { requests: list.slice(0, Number(url.searchParams.get('limit') || 50)) });
+    }
     if ((m = p.match(/^\/api\/v1\/requests\/([^/]+)$/))) return requests.has(m[1]) ? json(res, 200, requests.get(m[1])) : json(res, 404, { error: 'no such request' });
     if (p === '/api/v1/images') return json(res, 200, { images: images.slice(0, Number(url.searchParams.get('limit') || 24)), next: null });
     if ((m = p.match(/^\/api\/v1\/objects\/(.+)$/))) { res.writeHead(200, { 'Content-Type': 'image/png' }); return res.end(objects.get(m[1])); }

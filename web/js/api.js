@@ -51,6 +51,14 @@ export const api = {
 
   submit: (body) => call('POST', '/api/v1/requests', body),
   request: (id) => call('GET', `/api/v1/requests/${encodeURIComponent(id)}`),
+  /** Everyone's requests, newest first: {status, q, limit, before} (empty ones left out). */
+  requests: (params) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+    return call('GET', `/api/v1/requests?${q}`);
+  },
+  cancel: (id) => call('POST', `/api/v1/requests/${encodeURIComponent(id)}/cancel`),
+  remove: (id) => call('DELETE', `/api/v1/requests/${encodeURIComponent(id)}`),
   images: (limit, before) => {
     const q = new URLSearchParams({ limit: String(limit) });
     if (before) q.set('before', before);

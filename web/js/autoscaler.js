@@ -6,8 +6,8 @@ import { api } from './api.js';
 import { createChart } from './charts.js';
 import { $, clockTime, formatMs, h, plural, relativeTime, everySecond } from './ui.js';
 
-const MAX_DECISIONS = 100;
-const MAX_FINISHED_JOBS = 20;
+const MAX_DECISIONS = 30; // rows of the decision log (repeats are grouped into one row)
+const MAX_FINISHED_JOBS = 6;
 const FINISHED = new Set(['succeeded', 'failed']);
 
 let selected = null; // the ScaledJob charted (the first one)
@@ -122,20 +122,25 @@ function addDecision(d, t) {
   const sj = sjByName(d.scaledJob || selected);
   const text = describeDecision(d, sj);
   const quiet = !d.error && !(d.created > 0);
-  const key = `${d.scaledJob}|${text}|${d.reason || ''}`;
+  const cause = d.cause || 'interval';
+  // Rows group repeats of the same quiet decision with the same cause: a wake is
+  // never counted among interval polls.
+  const key = `${d.scaledJob}|${cause}|${text}|${d.reason || ''}`;
   const top = list.firstElementChild;
   if (quiet && top && top.dataset.key === key) {
     // The same idle decision again: count it instead of repeating it.
     const n = Number(top.dataset.repeat || 1) + 1;
     top.dataset.repeat = String(n);
     top.querySelector('.repeat').textContent = `×${n}`;
-    top.querySelector('time').textContent = clockTime(t);
+    top.querySelector('.repeat').title = `${n} ${cause === 'interval' ? 'polls' : `${cause} decisions`} in a row`;
+    const first = top.querySelector('time').dataset.first;
+    top.querySelector('time').textContent = `${first}–${clockTime(t)}`;
     return;
   }
-  const item = h('li', { class: `decision${quiet ? ' quiet' : ''}${d.error ? ' err' : ''}`, dataset: { key } },
+  const item = h('li', { class: `decision${quiet ? ' quiet' : ''}${d.error ? ' err' : ''}`, dataset: { key, cause } },
     h('div', { class: 'decision-head' },
-      h('time', { datetime: new Date(t).toISOString() }, clockTime(t)),
-      h('span', { class: `cause cause-${d.cause || 'interval'}` }, d.cause || 'poll'),
+      h('time', { datetime: new Date(t).toISOString(), dataset: { first: clockTime(t) } }, clockTime(t)),
+      h('span', { class: `cause cause-${cause}` }, cause === 'interval' ? 'poll' : cause),
       scaledJobs.length > 1 && d.scaledJob ? h('span', { class: 'muted' }, d.scaledJob) : null,
       h('span', { class: 'repeat muted' })),
     h('p', { class: 'decision-text' }, text),
@@ -143,6 +148,7 @@ function addDecision(d, t) {
     d.reason ? h('p', { class: 'decision-reason muted' }, d.reason) : null);
   list.prepend(item);
   while (list.children.length > MAX_DECISIONS) list.lastElementChild.remove();
+  $('#decisions-count').textContent = `last ${plural(list.children.length, 'row')}`;
 }
 
 /** A `job` event: a job object as in /api/v1/jobs. */
@@ -163,7 +169,8 @@ export function handleQueue(q) {
     q.leased === null || q.leased === undefined
       ? null
       : h('span', { class: 'stat' }, h('b', {}, String(q.leased)), ' being worked on'),
-    h('span', { class: `stat${q.dead ? ' bad' : ''}` }, h('b', {}, String(q.dead ?? 0)), ' dead letters'),
+    h('span', { class: `stat${q.dead ? ' bad' : ''}` }, h('b', {}, String(q.dead ?? 0)),
+      (q.dead ?? 0) === 1 ? ' dead letter' : ' dead letters'),
     h('span', { class: 'muted' }, ` in queue ${q.queue || ''}`),
   ];
   $('#queue-stats').replaceChildren(...stats.filter(Boolean));
@@ -183,6 +190,11 @@ function sampleJobs(t) {
     if (j.state === 'pending') pending++;
   }
   jobsChart.push(t, { running, pending });
+}
+
+/** Draws the jobs again once the page turned stale (or live again). */
+export function renderStale() {
+  renderJobs();
 }
 
 function renderJobs() {
@@ -209,6 +221,13 @@ function outcomePill(j) {
 }
 
 function jobItem(j, now) {
+  // `ebb up` unreachable: an unfinished job's state is unknown, not "running".
+  if (document.body.dataset.stale === 'true' && !FINISHED.has(j.state)) {
+    return h('li', { class: 'job', dataset: { state: 'unknown', lastState: j.state, name: j.name } },
+      h('span', { class: 'pill pill-stale', title: 'the last state known before `ebb up` became unreachable' }, `was ${j.state}`),
+      h('div', { class: 'job-body' }, h('code', { class: 'job-name' }, j.name),
+        h('span', { class: 'muted small' }, 'state unknown while ebb up is unreachable')));
+  }
   const start = Date.parse(j.started || j.created);
   const end = j.finished ? Date.parse(j.finished) : now;
   const took = Number.isFinite(start) ? formatMs(end - start) : '';

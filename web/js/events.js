@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The live event stream (GET /api/v1/events, Server-Sent Events): request, decision,
-// job, queue and images events. The browser reconnects by itself; after a reconnect the
+// job, queue, images and deleted events. The browser reconnects by itself; after a reconnect the
 // modules resynchronise (events sent while disconnected are gone).
 
-const handlers = { request: [], decision: [], job: [], queue: [], images: [], open: [], down: [] };
+const TYPES = ['request', 'decision', 'job', 'queue', 'images', 'deleted'];
+const handlers = { request: [], decision: [], job: [], queue: [], images: [], deleted: [], open: [], down: [] };
 
-/** on('request' | 'decision' | 'job' | 'queue' | 'images', fn(data)); on('open', fn(isReconnect)); on('down', fn()). */
+/** on('request' | 'decision' | 'job' | 'queue' | 'images' | 'deleted', fn(data)); on('open', fn(isReconnect)); on('down', fn()). */
 export function on(type, fn) {
   handlers[type].push(fn);
 }
@@ -37,7 +38,7 @@ export function connect() {
     emit('down');
     if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
   });
-  for (const type of ['request', 'decision', 'job', 'queue', 'images']) {
+  for (const type of TYPES) {
     source.addEventListener(type, (e) => {
       let data;
       try {

@@ -3,6 +3,7 @@
 // the lightbox that shows one image full size. Refreshed when a request finishes.
 import { api } from './api.js';
 import { $, h, plural, relativeTime, timingParts, everySecond } from './ui.js';
+import * as actions from './actions.js';
 
 const PAGE = 24;
 const images = new Map(); // url -> image, newest first
@@ -23,9 +24,14 @@ export function scheduleGalleryRefresh() {
   refreshTimer = setTimeout(refreshGallery, 250);
 }
 
-export async function refreshGallery() {
+/** reset: forget what is shown first (after a reconnect: images may have been deleted). */
+export async function refreshGallery(reset = false) {
   try {
     const res = await api.images(PAGE);
+    if (reset === true) {
+      images.clear();
+      next = null;
+    }
     const fresh = res.images || [];
     const merged = new Map();
     for (const img of fresh) merged.set(img.url, img);
@@ -37,6 +43,20 @@ export async function refreshGallery() {
   } catch (err) {
     $('#gallery-empty').textContent = `The gallery is unavailable: ${err.message}`;
   }
+}
+
+/** Removes the images of request `id` (deleted here or by someone else). */
+export function dropImagesOf(id) {
+  let dropped = 0;
+  for (const [url, img] of images) {
+    if (img.id === id) {
+      images.delete(url);
+      dropped++;
+    }
+  }
+  if (dropped) render();
+  const box = $('#lightbox');
+  if (box.open && box.dataset.id === id) box.close();
 }
 
 async function loadMore() {
@@ -90,6 +110,8 @@ function updateAges(now) {
   });
 }
 
+const imagesOf = (id) => [...images.values()].filter((x) => x.id === id).map((x) => x.url);
+
 /** Shows one image full size: {url, prompt, model, width, height, seed, created_at, timings}. */
 export function openLightbox(img) {
   const box = $('#lightbox');
@@ -102,6 +124,21 @@ export function openLightbox(img) {
     relativeTime(img.created_at), ...timingParts(img.timings),
   ].filter(Boolean).join(' · ');
   $('#lightbox-open').href = img.url;
+  box.dataset.id = img.id || '';
+  const r = { id: img.id, prompt: img.prompt, seed: img.seed, count: 1, images: img.id ? imagesOf(img.id) : [img.url] };
+  const download = $('#lightbox-download');
+  download.href = actions.downloadUrl(img.url);
+  $('#lightbox-actions').replaceChildren(...[
+    download,
+    img.prompt ? h('button', { type: 'button', class: 'ghost small', onclick: (e) => actions.again(r, e.currentTarget) }, 'Generate again') : null,
+    img.prompt ? h('button', { type: 'button', class: 'ghost small', onclick: () => actions.copy(r) },
+      img.seed !== undefined && img.seed !== null ? 'Copy prompt and seed' : 'Copy prompt') : null,
+    img.id ? h('button', {
+      type: 'button', class: 'ghost small danger', id: 'lightbox-delete',
+      onclick: async (e) => {
+        if (await actions.remove(r, e.currentTarget)) box.close();
+      },
+    }, 'Delete') : null].filter(Boolean));
   if (typeof box.showModal === 'function') box.showModal();
   else window.open(img.url, '_blank', 'noopener');
 }

@@ -1,47 +1,125 @@
 // SPDX-License-Identifier: Apache-2.0
-// "Your requests": the requests submitted from this browser, with live status from
-// `request` events (one GET per request on load, and once more when one finishes to
-// read its timings and images; never polled).
+// "Requests": everyone's requests (this browser's, `ebb submit`'s, other producers'),
+// newest first, from GET /api/v1/requests with the status and text filters, kept live
+// by `request`, `images` and `deleted` events: a request first seen in an event is read
+// once (GET /api/v1/requests/{id}) and shown when it matches the filters; a finished
+// one is read once more for its timings and images. Never polled.
 import { api } from './api.js';
-import { $, clockTime, formatMs, h, plural, relativeTime, timingParts, everySecond } from './ui.js';
-import { loadTracked, saveTracked } from './store.js';
-import { openLightbox } from './gallery.js';
+import { $, everySecond } from './ui.js';
+import { renderRequest } from './request_item.js';
 
-const FINAL = new Set(['done', 'failed']);
-const RANK = { queued: 0, running: 1, done: 2, failed: 2 };
-const LABEL = { queued: 'queued', running: 'running', done: 'done', failed: 'failed', unknown: 'unknown' };
+const PAGE = 20;
+const FINAL = new Set(['done', 'failed', 'cancelled', 'deleted']);
+const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2, deleted: 3 };
 
-const requests = new Map(); // id -> state, insertion order = newest first after sort
-const early = new Map(); // events for ids not yet known (arrived before the POST replied)
-let onFinished = () => {};
+const requests = new Map(); // id -> request as in docs/api.md, plus history/submittedAt
+const early = new Map(); // the latest event of ids being read for the first time
+const reading = new Set(); // ids with a first GET in flight
+const filter = { status: '', q: '' };
+let next = null; // the list's cursor, or null when everything matching is shown
+let shown = PAGE; // how many rows the list asked for (when the API gives no cursor)
+let hooks = { finished: () => {}, changed: () => {} };
+let listGeneration = 0;
 
-export function initRequests(finished) {
-  onFinished = finished;
-  for (const r of loadTracked()) {
-    requests.set(r.id, { ...r, status: 'unknown', history: [] });
-  }
-  $('#requests-clear').addEventListener('click', clearFinished);
-  render();
-  for (const id of requests.keys()) refresh(id, true);
+/** hooks.finished(r): a request reached a final status; hooks.changed(): anything changed. */
+export function initRequests(h) {
+  hooks = { ...hooks, ...h };
+  $('#requests-filter').addEventListener('submit', (e) => e.preventDefault());
+  $('#requests-status').addEventListener('change', () => setFilter({ status: $('#requests-status').value }));
+  let typing = null;
+  $('#requests-q').addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => setFilter({ q: $('#requests-q').value.trim() }), 250);
+  });
+  $('#requests-more').addEventListener('click', loadMore);
   everySecond(() => {
     for (const r of requests.values()) if (!FINAL.has(r.status)) renderOne(r);
   });
+  return reload();
 }
 
-/** The ids the API returned for one submitted form. */
+/** Every request known to the page (for the gallery's actions and the tests). */
+export function knownRequest(id) {
+  return requests.get(id);
+}
+
+function setFilter(f) {
+  Object.assign(filter, f);
+  shown = PAGE;
+  reload();
+}
+
+function matches(r) {
+  if (filter.status && r.status !== filter.status) return false;
+  if (filter.q && !String(r.prompt || '').toLowerCase().includes(filter.q.toLowerCase())) return false;
+  return r.status !== 'deleted';
+}
+
+/** Reads the first page again (load, filter change, reconnect). */
+export async function reload() {
+  const generation = ++listGeneration;
+  try {
+    const res = await api.requests({ status: filter.status, q: filter.q, limit: shown });
+    if (generation !== listGeneration) return;
+    const fresh = new Map();
+    for (const got of res.requests || []) {
+      const r = merge(requests.get(got.id), got);
+      if (matches(r)) fresh.set(r.id, r);
+    }
+    // Keep what events brought in while the read was in flight.
+    for (const [id, r] of requests) if (!fresh.has(id) && matches(r) && isRecent(r)) fresh.set(id, r);
+    requests.clear();
+    for (const [id, r] of fresh) requests.set(id, r);
+    next = res.next || ((res.requests || []).length >= shown ? 'more' : null);
+    $('#requests-error').hidden = true;
+  } catch (err) {
+    if (generation !== listGeneration) return;
+    $('#requests-error').hidden = err.status === 401;
+    $('#requests-error').textContent = `Cannot list requests: ${err.message}`;
+  }
+  render();
+}
+
+// Brought by an event after the list was read: newer than anything on the first page.
+const isRecent = (r) => r.live === true;
+
+async function loadMore() {
+  if (!next) return;
+  const button = $('#requests-more');
+  button.disabled = true;
+  try {
+    if (next !== 'more') {
+      const res = await api.requests({ status: filter.status, q: filter.q, limit: PAGE, before: next });
+      for (const got of res.requests || []) {
+        const r = merge(requests.get(got.id), got);
+        if (matches(r)) requests.set(r.id, r);
+      }
+      next = res.next || null;
+      render();
+    } else {
+      shown += PAGE;
+      await reload();
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** The ids the API returned for one form submitted on this page. */
 export function addRequests(ids, body) {
   const now = Date.now();
   ids.forEach((id, i) => {
-    if (requests.has(id)) return;
-    const r = {
-      id,
-      prompt: body.prompt,
-      count: body.parallel ? 1 : body.count,
-      submittedAt: now + i, // keeps submission order stable
-      status: 'queued',
-      attempt: 1,
-      history: [{ status: 'queued', t: now }],
-    };
+    const r = requests.get(id) || { id, status: 'queued', history: [] };
+    Object.assign(r, {
+      prompt: r.prompt ?? body.prompt,
+      count: r.count ?? (body.parallel ? 1 : body.count),
+      seed: r.seed ?? body.seed,
+      submittedAt: now + i,
+      created_at: r.created_at || new Date(now + i).toISOString(),
+      mine: true,
+      live: true,
+    });
+    if (!r.history.length || r.history[0].status !== 'queued') r.history.unshift({ status: 'queued', t: now });
     requests.set(id, r);
     const ev = early.get(id);
     if (ev) {
@@ -49,46 +127,97 @@ export function addRequests(ids, body) {
       applyEvent(r, ev);
     }
   });
-  persist();
   render();
 }
 
-/** A `request` event: {id, status, attempt, error?}. */
+/** A `request` event: {id, status, attempt, error?, progress?, estimate?}. */
 export function handleRequestEvent(ev) {
   if (!ev || !ev.id) return;
   const r = requests.get(ev.id);
-  if (!r) {
-    early.set(ev.id, ev);
-    if (early.size > 200) early.delete(early.keys().next().value);
+  if (r) {
+    applyEvent(r, ev);
+    if (!matches(r)) requests.delete(r.id);
+    render();
     return;
   }
-  applyEvent(r, ev);
-  renderOne(r);
+  // Someone else's request (or one not on the first page): read it once.
+  early.set(ev.id, ev);
+  if (early.size > 500) early.delete(early.keys().next().value);
+  if (!reading.has(ev.id) && ev.status !== 'deleted') readNew(ev.id);
+}
+
+/** A `deleted` event {id}: the request and its images are gone. */
+export function handleDeletedEvent(ev) {
+  if (!ev || !ev.id) return;
+  const r = requests.get(ev.id);
+  if (r) {
+    setStatus(r, 'deleted', Date.now());
+    requests.delete(ev.id);
+    render();
+  }
+}
+
+/** An `images` event {id, images}: the request's images are stored. */
+export function handleImagesEvent(ev) {
+  if (!ev || !ev.id) return;
+  const r = requests.get(ev.id);
+  if (r) refresh(r.id);
+  else if (!reading.has(ev.id)) readNew(ev.id);
+}
+
+/** Starts showing a request this page did not list (a replayed dead letter). */
+export function trackRequest(id) {
+  if (requests.has(id)) refresh(id);
+  else readNew(id);
 }
 
 /** After the event stream reconnects: events may have been missed. */
 export function resyncRequests() {
-  for (const r of requests.values()) if (!FINAL.has(r.status)) refresh(r.id, false);
+  return reload();
 }
 
-/** Starts tracking a request this browser did not submit (a replayed dead letter). */
-export function trackRequest(id, prompt) {
-  if (!requests.has(id)) {
-    requests.set(id, { id, prompt, submittedAt: Date.now(), status: 'queued', history: [] });
-    persist();
-    render();
+/** The page's own view of a request changed (cancel/delete answered). */
+export function updateRequest(id, fields) {
+  const r = requests.get(id);
+  if (!r) return;
+  if (fields.status) setStatus(r, fields.status, Date.now());
+  if (!matches(r)) requests.delete(id);
+  render();
+}
+
+async function readNew(id) {
+  reading.add(id);
+  try {
+    const got = await api.request(id);
+    const r = merge(requests.get(id), got);
+    r.live = true;
+    if (!r.history.length) r.history.push({ status: r.status, t: Date.now() });
+    const ev = early.get(id);
+    early.delete(id);
+    if (ev) applyEvent(r, ev);
+    if (matches(r)) {
+      requests.set(id, r);
+      render();
+      hooks.changed();
+    }
+  } catch {
+    /* deleted meanwhile, or ebb up went away (the stale banner says so) */
+  } finally {
+    reading.delete(id);
   }
-  refresh(id, false);
 }
 
 function applyEvent(r, ev) {
   const was = r.status;
+  if (ev.attempt && ev.attempt > (r.attempt || 1) && FINAL.has(r.status)) r.status = 'queued'; // retried
   setStatus(r, ev.status, Date.now());
   if (ev.attempt) r.attempt = ev.attempt;
   if (ev.error !== undefined) r.error = ev.error;
+  r.progress = r.status === 'running' ? ev.progress ?? r.progress : undefined;
+  r.estimate = r.status === 'queued' ? ev.estimate ?? r.estimate : undefined;
   if (FINAL.has(r.status) && r.status !== was) {
     // One read for the timings, images and error of the finished request.
-    refresh(r.id, false).then(() => onFinished(r));
+    refresh(r.id).then(() => hooks.finished(r));
   }
 }
 
@@ -99,27 +228,30 @@ function setStatus(r, status, t) {
   if (!last || last.status !== status) r.history.push({ status, t });
 }
 
-async function refresh(id, initial) {
+/** Merges a GET reply into what the page knows (older replies never undo newer events). */
+function merge(r, got) {
+  r = r || { id: got.id, history: [], status: got.status };
+  const newer = (got.attempt || 1) > (r.attempt || 1) || (RANK[got.status] ?? 0) >= (RANK[r.status] ?? 0);
+  for (const k of ['prompt', 'count', 'seed', 'timings', 'images', 'created_at', 'updated_at', 'download']) {
+    if (got[k] !== undefined && got[k] !== null) r[k] = got[k];
+  }
+  if (newer) {
+    if (got.attempt) r.attempt = got.attempt;
+    if ('error' in got) r.error = got.error;
+    r.status = got.status;
+    r.progress = got.progress;
+    r.estimate = got.estimate;
+    const last = r.history[r.history.length - 1];
+    if (last && last.status !== got.status) r.history.push({ status: got.status, t: Date.now() });
+  }
+  return r;
+}
+
+async function refresh(id) {
   const r = requests.get(id);
   if (!r) return;
   try {
-    const got = await api.request(id);
-    const newer =
-      initial || r.status === 'unknown' || (got.attempt || 1) > (r.attempt || 1) ||
-      (RANK[got.status] ?? 0) >= (RANK[r.status] ?? 0);
-    Object.assign(r, {
-      prompt: got.prompt ?? r.prompt,
-      count: got.count ?? r.count,
-      timings: got.timings || r.timings,
-      images: got.images || r.images,
-      created_at: got.created_at,
-      updated_at: got.updated_at,
-    });
-    if (newer) {
-      if (got.attempt) r.attempt = got.attempt;
-      if ('error' in got) r.error = got.error;
-      setStatus(r, got.status, initial ? Date.parse(got.updated_at) || Date.now() : Date.now());
-    }
+    merge(r, await api.request(id));
   } catch (err) {
     if (err.status === 404) {
       r.status = 'unknown';
@@ -129,62 +261,32 @@ async function refresh(id, initial) {
   renderOne(r);
 }
 
-function clearFinished() {
-  for (const [id, r] of requests) if (FINAL.has(r.status) || r.status === 'unknown') requests.delete(id);
-  persist();
+const sorted = () =>
+  [...requests.values()].sort((a, b) => (Date.parse(b.created_at) || b.submittedAt || 0) - (Date.parse(a.created_at) || a.submittedAt || 0));
+
+/** Draws the list again (e.g. when the page turns stale or live). */
+export function renderRequests() {
   render();
 }
-
-function persist() {
-  saveTracked(sorted());
-}
-
-const sorted = () => [...requests.values()].sort((a, b) => (b.submittedAt || 0) - (a.submittedAt || 0));
 
 function render() {
   const list = $('#requests');
   const items = sorted();
-  list.replaceChildren(...items.map((r) => h('li', { class: 'request', id: `req-${r.id}` })));
+  const existing = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  list.replaceChildren(...items.map((r) => existing.get(r.id) || Object.assign(document.createElement('li'), {
+    className: 'request', id: `req-${r.id}`,
+  })));
   items.forEach(renderOne);
+  const filtered = filter.status || filter.q;
   $('#requests-empty').hidden = items.length > 0;
-  $('#requests-clear').hidden = !items.some((r) => FINAL.has(r.status) || r.status === 'unknown');
+  $('#requests-empty').textContent = filtered
+    ? 'No request matches these filters.'
+    : 'No requests yet. Prompts from this page, `ebb submit` and other producers appear here, live.';
+  $('#requests-more').hidden = !next;
+  hooks.changed();
 }
 
 function renderOne(r) {
   const li = document.getElementById(`req-${r.id}`);
-  if (!li) return;
-  li.dataset.status = r.status;
-  li.dataset.id = r.id;
-  li.dataset.history = r.history.map((x) => x.status).join(' ');
-  const now = Date.now();
-  const since = r.created_at ? Date.parse(r.created_at) : r.submittedAt;
-  const images = (r.images || []).map((url, i) =>
-    h('button', {
-      type: 'button', class: 'thumb-btn', 'aria-label': `Open image ${i + 1} of "${r.prompt}"`,
-      onclick: () => openLightbox({ url, prompt: r.prompt, timings: r.timings, created_at: r.updated_at }),
-    }, h('img', { src: url, alt: '', loading: 'lazy', width: 56, height: 56 })));
-  const timeline = r.history.map((x, i) =>
-    h('span', { class: `step step-${x.status}` }, x.status,
-      i > 0 ? h('small', {}, ` +${formatMs(x.t - r.history[0].t)}`) : null));
-  const active = !FINAL.has(r.status) && r.status !== 'unknown';
-  li.replaceChildren(
-    h('div', { class: 'request-visual' }, images.length ? images
-      : h('span', { class: `placeholder${active ? ' spinner' : ''}`, 'aria-hidden': 'true' }, active ? '' : r.status === 'failed' ? '!' : '?')),
-    h('div', { class: 'request-body' },
-      h('div', { class: 'request-top' },
-        h('span', { class: 'request-prompt', title: r.prompt || '' }, r.prompt || '(prompt unknown)'),
-        h('span', { class: `pill pill-${r.status}` }, LABEL[r.status] || r.status)),
-      h('div', { class: 'request-meta muted' },
-        [r.count ? plural(r.count, 'image') : null,
-          active ? `waiting ${formatMs(now - since)}` : `submitted ${relativeTime(since, now)}`,
-          (r.attempt || 1) > 1 ? `attempt ${r.attempt}` : null,
-          h('code', { title: 'request id' }, r.id.slice(0, 8))].filter(Boolean)
-          .flatMap((x, i) => (i ? [' · ', x] : [x]))),
-      timeline.length > 1 ? h('div', { class: 'timeline', 'aria-label': 'status history' }, timeline) : null,
-      r.status === 'done' && r.timings
-        ? h('div', { class: 'timings' }, timingParts(r.timings).map((p) => h('span', {}, p)))
-        : null,
-      r.error ? h('div', { class: 'request-error', role: 'note' }, r.error) : null,
-      r.status === 'done' && r.updated_at ? h('div', { class: 'muted small' }, `finished at ${clockTime(r.updated_at)}`) : null));
-  $('#requests-clear').hidden = ![...requests.values()].some((x) => FINAL.has(x.status) || x.status === 'unknown');
+  if (li) renderRequest(li, r);
 }
