@@ -121,6 +121,10 @@ for i in $(seq 0 $((prompts - 1))); do
   "$ebb" submit "${subjects[$((i % ${#subjects[@]}))]}" >/dev/null
 done
 
+# One line a second, in plain words: prompts waiting in the queue, worker processes
+# alive (ebb starts one per waiting prompt, at most 4 here, and none when the queue is
+# empty), images finished, and what the autoscaler did last.
+say "every second: prompts waiting, workers alive (max 4), images done, and why"
 results=$demo/data/results
 peak=0
 start=$(date +%s%N)
@@ -130,16 +134,26 @@ while :; do
   [ "$jobs" -gt "$peak" ] && peak=$jobs
   ms=$((($(date +%s%N) - start) / 1000000))
   t=$(printf '%3d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
-  # ebb status columns: SCALEDJOB STRATEGY QUEUE JOBS PENDING MAX AGO DECISION...
-  last=$("$ebb" status 2>/dev/null | awk 'NR==2 {
-    printf "pending %s | queue %s %s ago:", $5, $3, $7
-    for (i = 8; i <= NF; i++) printf " %s", $i }')
-  printf '  t=%ss  jobs alive %d  results %d/%d  %s\n' "$t" "$jobs" "$done_n" "$prompts" \
-    "$(echo "$last" | cut -c1-110)"
+  # ebb status columns: SCALEDJOB STRATEGY QUEUE JOBS PENDING MAX AGO DECISION...;
+  # the decision's reason (KEDA's terms) is told in plain words.
+  status=$("$ebb" status 2>/dev/null | awk 'NR==2' || true)
+  waiting=$(echo "$status" | awk '{print $3}')
+  why=$(echo "$status" | awk '{ r = ""; for (i = 8; i <= NF; i++) r = r " " $i; print r }')
+  case "$why" in
+    *creating*)
+      n=$(echo "$why" | sed -E 's/.*creating ([0-9]+).*/\1/')
+      if [ "$n" = 1 ]; then why="started 1 worker for a waiting prompt"
+      else why="started $n workers, one per waiting prompt"; fi ;;
+    *"effective max is 0"*) why="every worker slot is busy: the rest wait their turn" ;;
+    *"not active"*) why="nothing waiting: no new workers" ;;
+    *"no new jobs"* | *"create 0"*) why="no new workers needed" ;;
+  esac
+  printf '  t=%ss  waiting %s  workers %d  done %d/%d  %s\n' "$t" "${waiting:-?}" "$jobs" "$done_n" "$prompts" \
+    "$(echo "$why" | sed 's/^ *//' | cut -c1-80)"
   if [ "$done_n" -ge "$prompts" ] && [ "$jobs" -eq 0 ]; then break; fi
   sleep 1
 done
-say "$done_n/$prompts requests done; peak $peak jobs at once (max 4); now 0 jobs"
+say "$done_n/$prompts prompts done; at most $peak workers ran at once (max 4); now none (scaled to zero)"
 say "results in $results:"
 ls -1 "$results" | head -n 4 | sed 's/^/    /'
 echo "    ..."
