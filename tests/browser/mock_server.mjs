@@ -71,8 +71,23 @@ function decide(cause, created) {
   send('decision', d);
 }
 function setStatus(r, status) {
+  if (r.status === 'cancelled' || r.status === 'deleted') return;
   r.status = status; r.updated_at = now();
-  send('request', { id: r.id, status, attempt: r.attempt, ...(r.error ? { error: r.error } : {}) });
+  if (status === 'running') {
+    // Progress: 10 steps over 2 s, as a `request` event each.
+    r.progress = { step: 0, steps: 10, updated_at: now() };
+    for (let k = 1; k <= 10; k++) {
+      setTimeout(() => {
+        if (r.status !== 'running') return;
+        r.progress = { step: k, steps: 10, updated_at: now() };
+        send('request', { id: r.id, status: 'running', attempt: r.attempt, progress: r.progress });
+      }, k * 190);
+    }
+  } else delete r.progress;
+  if (status === 'queued') r.estimate = { wait_s: 3, position: null, basis: '1 ahead × 3 s / 1 worker' };
+  else delete r.estimate;
+  send('request', { id: r.id, status, attempt: r.attempt, ...(r.error ? { error: r.error } : {}),
+    ...(r.progress ? { progress: r.progress } : {}), ...(r.estimate ? { estimate: r.estimate } : {}) });
 }
 function setJob(j, state) {
   j.state = state;
@@ -101,6 +116,7 @@ function submit(body) {
         dead.push({ id, reason: r.error, queue: 'tasks', attempt: 1, body: JSON.stringify({ prompt: r.prompt, id }) });
         return;
       }
+      if (r.status === 'cancelled' || r.status === 'deleted') return setJob(j, 'succeeded');
       r.timings = { queue_wait_ms: 1200, model_load_ms: 650, inference_ms: 1800 + i * 100, upload_ms: 4 };
       for (let k = 1; k <= r.count; k++) {
         const key = `${id}-${k}.png`; objects.set(key, png(key)); r.images.push(`/api/v1/objects/${key}`);
@@ -126,7 +142,7 @@ const server = http.createServer((req, res) => {
   }
   if (p.startsWith('/api/')) {
     if (!(req.headers.cookie || '').includes(`ebb_token=${TOKEN}`)) return json(res, 401, { error: 'missing or wrong token' });
-    if (req.method === 'POST' && req.headers['x-ebb-csrf'] !== '1') return json(res, 401, { error: 'csrf' });
+    if (req.method !== 'GET' && req.headers['x-ebb-csrf'] !== '1') return json(res, 401, { error: 'csrf' });
     let m;
     if (p === '/api/v1/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
@@ -146,9 +162,25 @@ const server = http.createServer((req, res) => {
       const list = [...requests.values()].reverse().filter((r) => (!st || r.status === st) && r.prompt.toLowerCase().includes(q));
       return json(res, 200, { requests: list.slice(0, Number(url.searchParams.get('limit') || 50)) });
     }
+    if ((m = p.match(/^\/api\/v1\/requests\/([^/]+)\/cancel$/)) && req.method === 'POST') {
+      const r = requests.get(m[1]); if (!r) return json(res, 404, { error: 'no such request' });
+      if (r.status === 'done' || r.status === 'failed') return json(res, 409, { error: `request is ${r.status}` });
+      setStatus(r, 'cancelled'); return json(res, 200, { id: r.id, status: r.status });
+    }
+    if ((m = p.match(/^\/api\/v1\/requests\/([^/]+)$/)) && req.method === 'DELETE') {
+      const r = requests.get(m[1]); if (!r) return json(res, 404, { error: 'no such request' });
+      r.status = 'deleted'; requests.delete(r.id);
+      for (let i = images.length - 1; i >= 0; i--) if (images[i].id === r.id) { objects.delete(images[i].url.split('/').pop()); images.splice(i, 1); }
+      send('deleted', { id: r.id }); return json(res, 200, { id: r.id, status: 'deleted' });
+    }
     if ((m = p.match(/^\/api\/v1\/requests\/([^/]+)$/))) return requests.has(m[1]) ? json(res, 200, requests.get(m[1])) : json(res, 404, { error: 'no such request' });
     if (p === '/api/v1/images') return json(res, 200, { images: images.slice(0, Number(url.searchParams.get('limit') || 24)), next: null });
-    if ((m = p.match(/^\/api\/v1\/objects\/(.+)$/))) { res.writeHead(200, { 'Content-Type': 'image/png' }); return res.end(objects.get(m[1])); }
+    if ((m = p.match(/^\/api\/v1\/objects\/(.+)$/))) {
+      if (!objects.has(m[1])) return json(res, 404, { error: 'no such object' });
+      const headers = { 'Content-Type': 'image/png' };
+      if (url.searchParams.get('download') === '1') headers['Content-Disposition'] = `attachment; filename="mock-${m[1]}"`;
+      res.writeHead(200, headers); return res.end(objects.get(m[1]));
+    }
     if (p === '/api/v1/scaledjobs') return json(res, 200, { scaledJobs: [{ name: 'stable-diff-job', namespace: 'stable-diff', pollingInterval: 5, strategy: 'accurate', minReplicaCount: 0, maxReplicaCount: 4, paused: false }] });
     if (p.startsWith('/api/v1/scaledjobs/')) return json(res, 200, { name: 'stable-diff-job', maxReplicaCount: 4, recent: decisions.slice(-50).reverse() });
     if (p === '/api/v1/jobs') return json(res, 200, { jobs: [...jobs.values()] });

@@ -6,6 +6,7 @@ import * as events from './events.js';
 import { initPromptForm } from './prompt.js';
 import {
   initRequests, addRequests, handleRequestEvent, handleDeletedEvent, handleImagesEvent, resyncRequests, trackRequest, renderRequests,
+  refreshEstimates,
 } from './requests.js';
 import { initGallery, scheduleGalleryRefresh, refreshGallery, dropImagesOf } from './gallery.js';
 import { initAutoscaler, handleDecision, handleJob, handleQueue, resyncAutoscaler, renderStale } from './autoscaler.js';
@@ -38,7 +39,10 @@ initPromptForm((ids, body) => addRequests(ids, body));
 events.on('request', handleRequestEvent);
 events.on('decision', (d) => handleDecision(d));
 events.on('job', handleJob);
-events.on('queue', handleQueue);
+events.on('queue', (q) => {
+  handleQueue(q);
+  refreshEstimates();
+});
 // New images from any source (this page, `ebb submit`, another producer).
 events.on('images', (ev) => {
   handleImagesEvent(ev);

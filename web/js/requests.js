@@ -105,6 +105,23 @@ async function loadMore() {
   }
 }
 
+/**
+ * The queue moved (a `queue` event): reads the queued requests shown again for their
+ * wait estimates (at most 10, at most every 2 s; estimates are not in every event).
+ */
+let estimatesAt = 0;
+let estimatesTimer = null;
+export function refreshEstimates() {
+  if (estimatesTimer) return;
+  const wait = Math.max(0, estimatesAt + 2000 - Date.now());
+  estimatesTimer = setTimeout(() => {
+    estimatesTimer = null;
+    estimatesAt = Date.now();
+    const queued = sorted().filter((r) => r.status === 'queued').slice(0, 10);
+    for (const r of queued) refresh(r.id);
+  }, wait);
+}
+
 /** The ids the API returned for one form submitted on this page. */
 export function addRequests(ids, body) {
   const now = Date.now();
@@ -128,6 +145,7 @@ export function addRequests(ids, body) {
     }
   });
   render();
+  refreshEstimates();
 }
 
 /** A `request` event: {id, status, attempt, error?, progress?, estimate?}. */
