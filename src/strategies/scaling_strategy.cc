@@ -18,6 +18,11 @@ namespace {
 // Go's int64(math.Ceil(x)).
 int64_t CeilToInt64(double x) { return static_cast<int64_t>(std::ceil(x)); }
 
+// "1 job", "3 jobs"; "1 unfinished job", "3 unfinished jobs".
+std::string Jobs(int64_t n, const char* what = "job") {
+  return absl::StrCat(n, " ", what, n == 1 ? "" : "s");
+}
+
 const char* CalculationName(spec::MultipleScalersCalculation c) {
   switch (c) {
     case spec::MultipleScalersCalculation::kMin:
@@ -202,7 +207,7 @@ ScalingDecision Decide(const ScalingStrategy& strategy,
   if (effective_max <= 0) {
     d.create = 0;
     d.reason = absl::StrCat("no need to create jobs: effective max is 0 (",
-                            running_all, " unfinished jobs, ", pending,
+                            Jobs(running_all, "unfinished job"), ", ", pending,
                             " pending, M = ", d.max_scale, ")");
     d.steps.push_back("effective max <= 0: create 0");
     return d;
@@ -211,19 +216,19 @@ ScalingDecision Decide(const ScalingStrategy& strategy,
   d.steps.push_back(absl::StrCat("create = min(scaleTo ", d.scale_to,
                                  ", effMax ", effective_max, ") = ", d.create));
   if (filling_min) {
-    d.reason =
-        absl::StrCat("creating ", d.create, " to reach minReplicaCount ",
-                     min_replica_count, " (", running_all, " unfinished jobs)");
+    d.reason = absl::StrCat("creating ", Jobs(d.create),
+                            " to reach minReplicaCount ", min_replica_count,
+                            " (", Jobs(running_all, "unfinished job"), ")");
   } else if (d.create < d.scale_to) {
-    d.reason = absl::StrCat("creating ", d.create,
-                            " jobs: capped by effective "
+    d.reason = absl::StrCat("creating ", Jobs(d.create),
+                            ": capped by effective "
                             "max ",
                             effective_max, " (", d.strategy, ": ", running_all,
                             " unfinished, ", pending,
                             " pending, X = ", max_replica_count_x, ")");
   } else {
     d.reason = absl::StrCat(
-        "creating ", d.create, " jobs: scaleTo ", d.scale_to, " (", d.strategy,
+        "creating ", Jobs(d.create), ": scaleTo ", d.scale_to, " (", d.strategy,
         d.strategy == "eager" ? ", scaleTo = X" : ", scaleTo = Q",
         ") within effective max ", effective_max);
   }

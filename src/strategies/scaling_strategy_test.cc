@@ -141,6 +141,17 @@ TEST(DecideTest, StepsCarryTheNumbers) {
   EXPECT_NE(d.reason.find("creating 3"), std::string::npos) << d.reason;
 }
 
+TEST(DecideTest, ReasonsSayOneJobInTheSingular) {
+  ScalingDecision one = DecideOne(1, 1, 10, 0);
+  EXPECT_EQ(one.create, 1);
+  EXPECT_NE(one.reason.find("creating 1 job:"), std::string::npos)
+      << one.reason;
+  ScalingDecision full = DecideOne(2, 1, 1, 1);
+  EXPECT_EQ(full.create, 0);
+  EXPECT_NE(full.reason.find("(1 unfinished job,"), std::string::npos)
+      << full.reason;
+}
+
 TEST(DecideTest, NegativeEffectiveMaxClampsToZero) {
   ScalingDecision d = DecideOne(2, 1, 10, 5);
   EXPECT_EQ(d.effective_max, 0);

@@ -3,7 +3,7 @@
 // and Discard buttons each (POST /api/v1/dead-letters/{id}/replay, .../discard)
 // and Discard all (POST /api/v1/dead-letters/purge, after a confirmation).
 import { api } from './api.js';
-import { $, h, toast } from './ui.js';
+import { $, h, plural, toast } from './ui.js';
 
 let onReplayed = () => {};
 let loading = null;
@@ -33,10 +33,10 @@ async function load() {
 
 async function purge() {
   const n = $('#dead-letters').children.length;
-  if (!window.confirm(`Discard all ${n} failed request(s) for good? They cannot be retried afterwards.`)) return;
+  if (!window.confirm(`Discard ${n === 1 ? 'the failed request' : `all ${n} failed requests`} for good? ${n === 1 ? 'It' : 'They'} cannot be retried afterwards.`)) return;
   try {
     const res = await api.purgeDeadLetters();
-    toast(`Discarded ${res.discarded} failed request(s)`, 'success');
+    toast(`Discarded ${plural(res.discarded, 'failed request')}`, 'success');
   } catch (err) {
     toast(`Discard failed: ${err.message}`, 'error');
   }
