@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // "Requests": everyone's requests (this browser's, `ebb submit`'s, other producers'),
 // newest first, from GET /api/v1/requests with the status and text filters, kept live
-// by `request`, `images` and `deleted` events: a request first seen in an event is read
-// once (GET /api/v1/requests/{id}) and shown when it matches the filters; a finished
-// one is read once more for its timings and images. Never polled.
+// by `request`, `images` and `deleted` events: an event about a request not shown reads
+// the list's first page again (debounced; the list never answers 404 for a request the
+// server cannot see yet, e.g. one queued on RabbitMQ by someone else); a finished
+// request is read once more for its timings and images. Never polled.
 import { api } from './api.js';
 import { $, everySecond } from './ui.js';
 import { renderRequest } from './request_item.js';
@@ -14,7 +15,7 @@ const RANK = { queued: 0, running: 1, done: 2, failed: 2, cancelled: 2, deleted:
 
 const requests = new Map(); // id -> request as in docs/api.md, plus history/submittedAt
 const early = new Map(); // the latest event of ids being read for the first time
-const reading = new Set(); // ids with a first GET in flight
+let reloadTimer = null;
 const filter = { status: '', q: '' };
 let next = null; // the list's cursor, or null when everything matching is shown
 let shown = PAGE; // how many rows the list asked for (when the API gives no cursor)
@@ -68,6 +69,8 @@ export async function reload() {
     }
     // Keep what events brought in while the read was in flight.
     for (const [id, r] of requests) if (!fresh.has(id) && matches(r) && isRecent(r)) fresh.set(id, r);
+    // The list is newer than the events that made us read it.
+    for (const id of fresh.keys()) early.delete(id);
     requests.clear();
     for (const [id, r] of fresh) requests.set(id, r);
     next = res.next || ((res.requests || []).length >= shown ? 'more' : null);
@@ -117,8 +120,17 @@ export function refreshEstimates() {
   estimatesTimer = setTimeout(() => {
     estimatesTimer = null;
     estimatesAt = Date.now();
-    const queued = sorted().filter((r) => r.status === 'queued').slice(0, 10);
-    for (const r of queued) refresh(r.id);
+    if (!sorted().some((r) => r.status === 'queued')) return;
+    // One list read (never a 404 for a request the server cannot see, unlike GET {id}).
+    api.requests({ status: 'queued', limit: 50 }).then((res) => {
+      for (const got of res.requests || []) {
+        const r = requests.get(got.id);
+        if (r && r.status === 'queued') {
+          r.estimate = got.estimate;
+          renderOne(r);
+        }
+      }
+    }, () => {});
   }, wait);
 }
 
@@ -158,10 +170,15 @@ export function handleRequestEvent(ev) {
     render();
     return;
   }
-  // Someone else's request (or one not on the first page): read it once.
+  // Someone else's request (or one the POST has not answered yet): read the list again.
   early.set(ev.id, ev);
   if (early.size > 500) early.delete(early.keys().next().value);
-  if (!reading.has(ev.id) && ev.status !== 'deleted') readNew(ev.id);
+  if (ev.status !== 'deleted') scheduleReload();
+}
+
+function scheduleReload() {
+  clearTimeout(reloadTimer);
+  reloadTimer = setTimeout(reload, 300);
 }
 
 /** A `deleted` event {id}: the request and its images are gone. */
@@ -180,7 +197,7 @@ export function handleImagesEvent(ev) {
   if (!ev || !ev.id) return;
   const r = requests.get(ev.id);
   if (r) refresh(r.id);
-  else if (!reading.has(ev.id)) readNew(ev.id);
+  else scheduleReload();
 }
 
 /** Starts showing a request this page did not list (a replayed dead letter). */
@@ -203,13 +220,12 @@ export function updateRequest(id, fields) {
   render();
 }
 
+// A request the page did not list, that the server knows (a replayed dead letter).
 async function readNew(id) {
-  reading.add(id);
   try {
     const got = await api.request(id);
     const r = merge(requests.get(id), got);
     r.live = true;
-    if (!r.history.length) r.history.push({ status: r.status, t: Date.now() });
     const ev = early.get(id);
     early.delete(id);
     if (ev) applyEvent(r, ev);
@@ -220,8 +236,6 @@ async function readNew(id) {
     }
   } catch {
     /* deleted meanwhile, or ebb up went away (the stale banner says so) */
-  } finally {
-    reading.delete(id);
   }
 }
 
@@ -248,7 +262,7 @@ function setStatus(r, status, t) {
 
 /** Merges a GET reply into what the page knows (older replies never undo newer events). */
 function merge(r, got) {
-  r = r || { id: got.id, history: [], status: got.status };
+  r = r || { id: got.id, history: [{ status: got.status, t: Date.now() }], status: got.status };
   const newer = (got.attempt || 1) > (r.attempt || 1) || (RANK[got.status] ?? 0) >= (RANK[r.status] ?? 0);
   for (const k of ['prompt', 'count', 'seed', 'timings', 'images', 'created_at', 'updated_at', 'download']) {
     if (got[k] !== undefined && got[k] !== null) r[k] = got[k];
@@ -271,7 +285,9 @@ async function refresh(id) {
   try {
     merge(r, await api.request(id));
   } catch (err) {
-    if (err.status === 404) {
+    // 404 for a finished request: its record is gone (one still queued on RabbitMQ
+    // may have no record yet, and stays as it was).
+    if (err.status === 404 && FINAL.has(r.status)) {
       r.status = 'unknown';
       r.error = 'no longer known to ebb (its record was removed)';
     }
