@@ -63,14 +63,17 @@ function statusPill(r, stale) {
 /** queued: "about 20 s to wait (3rd in line)"; running: "step 4 of 20" and a bar. */
 function whereItIs(r) {
   if (r.status === 'running' && r.progress && r.progress.steps > 0) {
-    const { step, steps } = r.progress;
+    const { step, steps, image, images } = r.progress;
+    const text = `${images > 1 ? `image ${image} of ${images} · ` : ''}step ${step} of ${steps}`;
     return h('div', { class: 'progress-row' },
-      h('progress', { class: 'progress', max: steps, value: step, 'aria-label': `step ${step} of ${steps}` }),
-      h('span', { class: 'progress-text small' }, `step ${step} of ${steps}`));
+      h('progress', { class: 'progress', max: steps, value: step, 'aria-label': text }),
+      h('span', { class: 'progress-text small' }, text));
   }
   if (r.status === 'queued' && r.estimate) {
     const e = r.estimate;
-    const wait = Number.isFinite(e.wait_s) ? (e.wait_s < 1 ? 'should start any moment' : `about ${formatMs(e.wait_s * 1000)} to wait`) : 'wait unknown';
+    const wait = Number.isFinite(e.wait_s)
+      ? (e.wait_s < 1 ? 'should start any moment' : `about ${formatMs(e.wait_s * 1000)} to wait`)
+      : 'wait not known yet';
     const pos = Number.isFinite(e.position) ? ` · ${ordinal(e.position)} in line` : '';
     return h('div', { class: 'estimate small', title: e.basis ? `Estimate: ${e.basis}` : '' }, `${wait}${pos}`,
       e.basis ? h('span', { class: 'muted' }, ` (${e.basis})`) : null);

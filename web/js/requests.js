@@ -51,7 +51,7 @@ function setFilter(f) {
 }
 
 function matches(r) {
-  if (filter.status && r.status !== filter.status) return false;
+  if (filter.status && !filter.status.split(',').includes(r.status)) return false;
   if (filter.q && !String(r.prompt || '').toLowerCase().includes(filter.q.toLowerCase())) return false;
   return r.status !== 'deleted';
 }
