@@ -103,7 +103,8 @@ function rowActions(r, active, stale) {
   if (r.prompt) {
     buttons.push(h('button', { type: 'button', class: 'ghost small act-again', onclick: (e) => actions.again(r, e.currentTarget) },
       'Generate again'));
-    buttons.push(h('button', { type: 'button', class: 'ghost small act-copy', onclick: () => actions.copy(r) }, 'Copy prompt'));
+    buttons.push(h('button', { type: 'button', class: 'ghost small act-copy', onclick: () => actions.copy(r) },
+      r.seed !== undefined && r.seed !== null ? 'Copy prompt and seed' : 'Copy prompt'));
   }
   if (!active && r.status !== 'unknown') {
     buttons.push(h('button', { type: 'button', class: 'ghost small danger act-delete', onclick: (e) => actions.remove(r, e.currentTarget) },
