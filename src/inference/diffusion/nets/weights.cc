@@ -38,6 +38,11 @@ bool WeightStore::Has(const std::string& name) const {
   return index_.count(name) > 0;
 }
 
+const TensorInfo* WeightStore::Find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : it->second.info;
+}
+
 absl::StatusOr<at::Tensor> WeightStore::Get(const std::string& name,
                                             const std::vector<int64_t>& shape) {
   auto it = index_.find(name);

@@ -57,6 +57,10 @@ class WeightStore : public ParamSource {
   absl::StatusOr<at::Tensor> Get(const std::string& name,
                                  const std::vector<int64_t>& shape) override;
   bool Has(const std::string& name) const override;
+  // The stored dtype and shape of `name`; nullptr when absent.
+  const TensorInfo* Find(const std::string& name) const;
+  // Number of tensors in all files.
+  size_t size() const { return index_.size(); }
   // Names no Get has asked for, sorted (unexpected extra tensors).
   std::vector<std::string> Unused() const;
   // "a.safetensors, b.safetensors" for messages.
