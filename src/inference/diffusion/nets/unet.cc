@@ -125,7 +125,8 @@ absl::StatusOr<at::Tensor> UNet::Forward(const at::Tensor& sample,
   at::Tensor emb =
       TimestepEmbedding(t, config_.block_out_channels[0],
                         config_.flip_sin_to_cos, config_.freq_shift);
-  emb = time_2_(at::silu(time_1_(emb)));
+  // In the weights' dtype (bf16 when the pipeline computes in bf16).
+  emb = time_2_(at::silu(time_1_(emb.to(time_1_.weight.scalar_type()))));
 
   at::Tensor x = conv_in_(sample);
   std::vector<at::Tensor> skips = {x};

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/status.h"
+#include "inference/diffusion/tokenizer/embedded_merges.h"
 #include "inference/diffusion/tokenizer/unicode_text.h"
 
 namespace ebb::inference::diffusion {
@@ -40,6 +41,19 @@ std::vector<std::pair<uint8_t, char32_t>> ByteTable() {
 absl::StatusOr<std::unique_ptr<ClipTokenizer>> ClipTokenizer::FromFiles(
     const std::string& merges_path, const std::string& vocab_json_path,
     int32_t pad_id) {
+  EBB_ASSIGN_OR_RETURN(std::string merges, ReadFile(merges_path));
+  return FromMergesText(merges, merges_path, vocab_json_path, pad_id);
+}
+
+absl::StatusOr<std::unique_ptr<ClipTokenizer>> ClipTokenizer::BuiltIn(
+    int32_t pad_id) {
+  return FromMergesText(EmbeddedClipMerges(), "built-in CLIP merges", "",
+                        pad_id);
+}
+
+absl::StatusOr<std::unique_ptr<ClipTokenizer>> ClipTokenizer::FromMergesText(
+    std::string_view merges_text, const std::string& merges_path,
+    const std::string& vocab_json_path, int32_t pad_id) {
   auto tok = std::unique_ptr<ClipTokenizer>(new ClipTokenizer());
   auto table = ByteTable();
   for (const auto& [b, c] : table) {
@@ -49,8 +63,7 @@ absl::StatusOr<std::unique_ptr<ClipTokenizer>> ClipTokenizer::FromFiles(
     tok->symbol_to_byte_[c] = b;
   }
 
-  EBB_ASSIGN_OR_RETURN(std::string merges, ReadFile(merges_path));
-  std::istringstream lines(merges);
+  std::istringstream lines{std::string(merges_text)};
   std::string line;
   std::vector<std::string> merged;
   int line_no = 0;

@@ -62,6 +62,14 @@ class ClipTokenizer {
   static absl::StatusOr<std::unique_ptr<ClipTokenizer>> FromFiles(
       const std::string& merges_path, const std::string& vocab_json_path,
       int32_t pad_id);
+  // The same from merges.txt's content; `source` names it in errors.
+  static absl::StatusOr<std::unique_ptr<ClipTokenizer>> FromMergesText(
+      std::string_view merges, const std::string& source,
+      const std::string& vocab_json_path, int32_t pad_id);
+  // CLIP's merges built into this binary (third_party/clip/merges.txt), the
+  // vocabulary rebuilt from them: for single-file checkpoints, which carry
+  // no tokenizer files.
+  static absl::StatusOr<std::unique_ptr<ClipTokenizer>> BuiltIn(int32_t pad_id);
   // DIR/tokenizer/{merges.txt, vocab.json, special_tokens_map.json}; `dir` may
   // also be the tokenizer folder itself. The pad id is that of pad_token
   // (a string or {"content": ...}); <|endoftext|> when the map is absent.

@@ -38,6 +38,17 @@ TEST(ClipTokenizerTest, RebuiltVocabularyHasTheReferenceSize) {
   EXPECT_EQ(Real().TokenId("<|endoftext|>"), 49407);
 }
 
+TEST(ClipTokenizerTest, BuiltInMergesMatchTheFileWithTheGivenPad) {
+  auto sd2 = ClipTokenizer::BuiltIn(0);
+  ASSERT_TRUE(sd2.ok()) << sd2.status();
+  EXPECT_EQ((*sd2)->vocab_size(), 49408u);
+  TokenizedPrompt p = (*sd2)->Tokenize("a photo of a cat");
+  EXPECT_EQ(p.ids, Real().Tokenize("a photo of a cat", kClipMaxLength, 0).ids);
+  EXPECT_EQ(p.ids[7], 0);
+  EXPECT_EQ((*ClipTokenizer::BuiltIn(kClipEosId))->Tokenize("cat").ids[3],
+            kClipEosId);
+}
+
 TEST(ClipTokenizerTest, KnownIdSequences) {
   EXPECT_THAT(Framed("a photo of a cat"),
               ElementsAre(49406, 320, 1125, 539, 320, 2368, 49407));
