@@ -6,6 +6,7 @@
 #include "cli/wiring.h"
 #include "http/api_server.h"
 #include "http/results_watcher.h"
+#include "worker/control.h"
 
 namespace ebb::cli {
 namespace {
@@ -93,6 +94,12 @@ std::function<void(const QueueEvent&)> QueueEventForwarder(
           break;
         case QueueEvent::Kind::kTaken:
           status = dead_queue ? "" : "running";
+          // A cancelled or deleted request is only taken to be dropped: it
+          // does not run (worker/control.h).
+          if (!status.empty() && (store.Head(worker::TombstoneKey(e.id)).ok() ||
+                                  store.Head(worker::CancelKey(e.id)).ok())) {
+            status = "";
+          }
           break;
         case QueueEvent::Kind::kAcked:
           break;  // handled above: its record says how it finished

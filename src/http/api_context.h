@@ -84,6 +84,10 @@ int HttpStatusFor(const absl::Status& s);
 void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx);  // routes_core.cc
 void RegisterRequestRoutes(httplib::Server& s,
                            ApiContext& ctx);  // routes_requests.cc
+// Cancel and delete (called by RegisterRequestRoutes).
+void RegisterRequestControlRoutes(
+    httplib::Server& s,
+    ApiContext& ctx);  // routes_request_control.cc
 void RegisterQueueRoutes(httplib::Server& s,
                          ApiContext& ctx);  // routes_queue.cc
 void RegisterGalleryRoutes(httplib::Server& s,

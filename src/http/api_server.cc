@@ -41,7 +41,7 @@ ApiServer::ApiServer(ApiContext ctx, ApiServerOptions options)
         {{"Access-Control-Allow-Origin", ctx_.cors_origin},
          {"Access-Control-Allow-Headers",
           "Authorization, Content-Type, X-Ebb-Csrf"},
-         {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+         {"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
          {"Vary", "Origin"}});
     server_->Options(".*", [](const httplib::Request&, httplib::Response& res) {
       res.status = 204;

@@ -89,6 +89,7 @@ struct HarnessOptions {
   executors::Executor* executor = nullptr;  // null: executor_
   storage::ObjectStore* store = nullptr;    // null: store_
   std::string web_root;
+  queue::embedded::EmbeddedQueue* embedded_queue = nullptr;  // single-node
 };
 
 class ApiTest : public ::testing::Test {
@@ -122,6 +123,7 @@ class ApiTest : public ::testing::Test {
     ctx.metrics = &metrics_;
     ctx.store = !o.with_store ? nullptr : o.store ? o.store : &store_;
     ctx.web_root = o.web_root;
+    ctx.embedded_queue = o.embedded_queue;
     ctx.events = o.with_events ? &hub_ : nullptr;
     ctx.token = kToken;
     ctx.public_reads = o.public_reads;

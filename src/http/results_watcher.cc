@@ -10,6 +10,7 @@
 #include "common/json_limits.h"
 #include "common/log.h"
 #include "queue/dead_letters.h"
+#include "worker/control.h"
 
 namespace ebb::http {
 namespace {
@@ -39,6 +40,23 @@ absl::StatusOr<int64_t> Ready(queue::MessageQueue& mq,
 }
 
 }  // namespace
+
+std::optional<nlohmann::json> ProgressEvent(const std::string& text) {
+  std::optional<worker::Progress> p = worker::ParseProgress(text);
+  if (!p || p->id.empty()) return std::nullopt;
+  nlohmann::json progress = {
+      {"step", p->step},
+      {"steps", p->steps},
+      {"image", p->image},
+      {"images", p->images},
+      {"updated_at", p->updated_at == absl::InfinitePast()
+                         ? nlohmann::json()
+                         : nlohmann::json(worker::IsoTime(p->updated_at))}};
+  return nlohmann::json{{"id", p->id},
+                        {"status", "running"},
+                        {"worker", p->worker},
+                        {"progress", std::move(progress)}};
+}
 
 std::optional<nlohmann::json> RequestEventFromRecord(const std::string& id,
                                                      const std::string& text) {
@@ -117,6 +135,28 @@ absl::Status ResultsWatcher::PollOnce() {
   if (!listed.ok()) return listed.status();
   std::set<std::string> keys;
   for (const auto& o : *listed) keys.insert(o.key);
+
+  std::map<std::string, std::string> progress_now;
+  for (const auto& o : *listed) {
+    if (!absl::EndsWith(o.key, worker::kProgressSuffix) ||
+        absl::StrContains(o.key, "/")) {
+      continue;
+    }
+    const std::string version =
+        absl::StrCat(o.etag, "|", o.size, "|", absl::ToUnixNanos(o.modified));
+    auto it = progress_.find(o.key);
+    progress_now[o.key] = version;
+    if (!primed_ || !options_.progress_events ||
+        (it != progress_.end() && it->second == version)) {
+      continue;
+    }
+    auto text = store_.Get(o.key);
+    if (!text.ok()) continue;
+    if (auto event = ProgressEvent(*text)) {
+      hub_.Publish("request", std::move(*event));
+    }
+  }
+  progress_ = std::move(progress_now);
 
   std::map<std::string, Seen> now;
   for (const auto& o : *listed) {

@@ -11,6 +11,10 @@
 //     read) gives a `request` event {"id", "status" (done|failed), "attempt",
 //     "error"?} (when `request_events`), and a done record whose PNGs are all
 //     listed gives one `images` event {"id", "images": [URL...]};
+//   - each progress object `<id>.progress` (worker/control.h) that is new or
+//     changed gives a `request` event {"id", "status": "running", "worker",
+//     "progress": {"step", "steps", "image", "images", "updated_at"}} (when
+//     `progress_events`; in every mode: no queue knows a worker's steps);
 //   - with `work_queue` and `open_queue`, reads the depth of the work queue and
 //     of its dead-letter queue and publishes a `queue` event {"queue",
 //     "ready", "leased": null (the broker does not say), "dead"} when either
@@ -47,6 +51,8 @@ struct ResultsWatcherOptions {
   // Publish `request` events for records (off where another source, the
   // embedded queue, already does).
   bool request_events = true;
+  // Publish `request` events with the progress of running requests.
+  bool progress_events = true;
   // Publish `queue` events for this queue and `<work_queue>.dead`, read
   // through `open_queue` ("" or no opener: none).
   std::string work_queue;
@@ -58,6 +64,10 @@ struct ResultsWatcherOptions {
 // key's id (`<id>.json`).
 std::optional<nlohmann::json> RequestEventFromRecord(const std::string& id,
                                                      const std::string& text);
+
+// The `request` event for a progress object's text (see above); nullopt when
+// it is not one.
+std::optional<nlohmann::json> ProgressEvent(const std::string& text);
 
 class ResultsWatcher {
  public:
@@ -95,6 +105,7 @@ class ResultsWatcher {
   std::mutex poll_mu_;  // serializes PollOnce; guards what follows
   bool primed_ = false;
   std::map<std::string, Seen> records_;  // "<id>.json" -> last version seen
+  std::map<std::string, std::string> progress_;  // "<id>.progress" -> version
   std::unique_ptr<queue::MessageQueue> mq_;
   std::optional<nlohmann::json> last_queue_;
   bool queue_warned_ = false;

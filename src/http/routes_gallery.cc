@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -232,6 +233,56 @@ void ListImages(ApiContext& ctx, Gallery& gallery, const httplib::Request& req,
   JsonReply(res, 200, {{"images", images}, {"next", next}});
 }
 
+// A file name for `?download=1`: "<prompt slug>-<seed>-<short id>-<n>.png"
+// for an image whose record is known (slug: lowercase letters and digits of
+// the prompt, words joined by '-', at most 40 characters), else the key's
+// last segment. Only [a-z0-9._-] survive, so the header needs no quoting.
+std::string DownloadName(ApiContext& ctx, const std::string& key) {
+  std::string base = key.substr(key.rfind('/') + 1);
+  const size_t dash = base.rfind('-');
+  const int n = ImageIndex(base, 0);
+  if (n > 0 && dash != std::string::npos) {
+    const std::string id = base.substr(0, dash);
+    auto text = ctx.store->Get(id + ".json");
+    auto j = text.ok() && JsonNestingWithin(*text)
+                 ? nlohmann::json::parse(*text, nullptr, false)
+                 : nlohmann::json();
+    if (j.is_object()) {
+      std::string slug;
+      for (char c : Str(j, "prompt")) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (absl::ascii_isalnum(u)) {
+          slug += absl::ascii_tolower(u);
+        } else if (!slug.empty() && slug.back() != '-') {
+          slug += '-';
+        }
+        if (slug.size() >= 40) break;
+      }
+      while (!slug.empty() && slug.back() == '-') slug.pop_back();
+      if (slug.empty()) slug = "image";
+      const nlohmann::json seed = Num(j, "seed");
+      std::string short_id;
+      for (char c : id) {
+        if (absl::ascii_isalnum(static_cast<unsigned char>(c))) short_id += c;
+        if (short_id.size() >= 8) break;
+      }
+      base = absl::StrCat(slug, "-",
+                          seed.is_number_unsigned() || seed.is_number_integer()
+                              ? absl::StrCat(seed.get<uint64_t>() +
+                                             static_cast<uint64_t>(n - 1))
+                              : std::string("noseed"),
+                          "-", absl::AsciiStrToLower(short_id), "-", n, ".png");
+    }
+  }
+  std::string safe;
+  for (char c : base) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    safe +=
+        absl::ascii_isalnum(u) || c == '.' || c == '-' || c == '_' ? c : '_';
+  }
+  return safe;
+}
+
 std::string ContentTypeFor(const std::string& key) {
   if (absl::EndsWithIgnoreCase(key, ".png")) return "image/png";
   if (absl::EndsWithIgnoreCase(key, ".json")) return "application/json";
@@ -260,6 +311,11 @@ void GetObject(ApiContext& ctx, const httplib::Request& req,
   }
   if (!data.ok()) return ErrorReply(res, 503, data.status().ToString());
   res.set_header("Cache-Control", "private, max-age=60");
+  if (req.has_param("download") && req.get_param_value("download") != "0") {
+    res.set_header(
+        "Content-Disposition",
+        absl::StrCat("attachment; filename=\"", DownloadName(ctx, key), "\""));
+  }
   res.set_content(std::move(*data), ContentTypeFor(key));
 }
 

@@ -26,9 +26,9 @@ std::string RecordJson(const ResultRecord& r) {
   j["lcm_model_id"] = r.model;
   j["id"] = r.task.id;
   j["model"] = r.model;
-  j["status"] = r.done ? "done" : "failed";
-  j["error"] =
-      r.done ? nlohmann::ordered_json() : nlohmann::ordered_json(r.error);
+  j["status"] = r.done ? "done" : r.cancelled ? "cancelled" : "failed";
+  j["error"] = r.done || r.cancelled ? nlohmann::ordered_json()
+                                     : nlohmann::ordered_json(r.error);
   j["attempt"] = r.attempt;
   j["worker"] = r.worker;
   j["queue_wait_ms"] = r.queue_wait_ms.has_value()
@@ -45,12 +45,22 @@ std::string RecordJson(const ResultRecord& r) {
                 nlohmann::ordered_json::error_handler_t::replace);
 }
 
-bool IsDoneRecord(const std::string& json) {
+namespace {
+
+bool HasStatus(const std::string& json, const char* status) {
   if (!JsonNestingWithin(json)) return false;
   auto j = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return false;
   auto it = j.find("status");
-  return it != j.end() && it->is_string() && it->get<std::string>() == "done";
+  return it != j.end() && it->is_string() && it->get<std::string>() == status;
+}
+
+}  // namespace
+
+bool IsDoneRecord(const std::string& json) { return HasStatus(json, "done"); }
+
+bool IsCancelledRecord(const std::string& json) {
+  return HasStatus(json, "cancelled");
 }
 
 }  // namespace ebb::worker

@@ -14,8 +14,10 @@
 //   seed                           the base seed used (image n uses seed+n-1)
 //   lcm_model_id                   the model name (same as "model")
 //   id, model                      strings
-//   status                         "done" or "failed"
-//   error                          string when failed, null when done
+//   status                         "done", "failed" or "cancelled" (a
+//                                  cancel seen before the request finished;
+//                                  worker/control.h)
+//   error                          string when failed, null otherwise
 //   attempt                        1-based number of the attempt that wrote it
 //   worker                         the worker's name (job or host)
 //   queue_wait_ms                  enqueue stamp to take, or null if unstamped
@@ -27,7 +29,7 @@
 //   upload_ms                      storing the images (not the record)
 //   created_at                     ISO 8601 UTC, e.g. 2026-01-01T00:00:00.000Z
 //   images                         the keys written, ["<id>-1.png", ...];
-//                                  [] when failed
+//                                  [] when failed or cancelled
 // Pretty-printed with a 4-space indent, as the demo's records are.
 //
 // Pure functions; thread-safe.
@@ -48,8 +50,9 @@ struct ResultRecord {
   Task task;          // as parsed (id set)
   uint64_t seed = 0;  // the seed actually used
   std::string model;
-  bool done = false;  // false = failed
-  std::string error;  // when failed
+  bool done = false;       // false = failed (or cancelled)
+  bool cancelled = false;  // with done false: status "cancelled"
+  std::string error;       // when failed
   int attempt = 1;
   std::string worker;
   std::optional<int64_t> queue_wait_ms;
@@ -71,6 +74,8 @@ std::string RecordJson(const ResultRecord& record);
 // Whether `json` is a record with status "done" (false for anything else,
 // JSON nested too deeply included).
 bool IsDoneRecord(const std::string& json);
+// Whether `json` is a record with status "cancelled".
+bool IsCancelledRecord(const std::string& json);
 
 }  // namespace ebb::worker
 

@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "queue/dead_letters.h"
 #include "worker/attempts.h"
+#include "worker/request_monitor.h"
 
 namespace ebb::worker {
 namespace {
@@ -175,6 +176,11 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
                  options_.worker_name, task.id, existing.status().ToString());
   }
 
+  // 5b. Cancelled or deleted before it ran (worker_control.cc).
+  EBB_ASSIGN_OR_RETURN(std::optional<Outcome> controlled,
+                       CheckControl(d, task, attempts + 1, taken_at));
+  if (controlled.has_value()) return *controlled;
+
   // 6. Stop requested while the message was on its way: hand it back as is.
   if (stop_requested()) {
     EBB_RETURN_IF_ERROR(HandBack(d, task.id));
@@ -208,8 +214,18 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
   }
   finishing_ = false;
   bool refused = false;
+  RequestMonitor monitor(store_, clock_, task.id, options_.worker_name,
+                         task.count, task.steps, options_.control_interval);
+  monitor.Start();
+  monitor_ = &monitor;
   absl::Status s = Render(rec, &refused);
+  monitor_ = nullptr;
+  if (monitor.cancelled() || monitor.deleted()) {  // worker_control.cc
+    monitor.Stop();
+    if (absl::IsCancelled(s)) return Drop(d, rec, monitor.deleted());
+  }
   if (absl::IsCancelled(s) && stop_requested()) {  // worker_stop.cc
+    monitor.Stop();
     EBB_RETURN_IF_ERROR(HandBack(d, task.id));
     return Outcome::kStopped;
   }
@@ -219,6 +235,13 @@ absl::StatusOr<Worker::Outcome> Worker::Process(const Delivery& d,
     s = Annotate(
         store_.Put(RecordKey(task.id), RecordJson(rec), "application/json"),
         "while storing the record");
+  }
+  monitor.Stop();
+  if (s.ok() && UndoIfDeleted(rec)) {
+    EBB_RETURN_IF_ERROR(
+        AckStored(d, task.id, "while acking a deleted request"));
+    ++stats_.deleted;
+    return Outcome::kTask;
   }
   if (s.ok()) {
     EBB_RETURN_IF_ERROR(AckStored(d, task.id, "while acking a done request"));
@@ -268,7 +291,16 @@ absl::Status Worker::Render(ResultRecord& rec, bool* refused) {
     req.guidance_scale = task.guidance_scale;
     const std::string where = absl::StrCat("image ", n, " of ", task.count);
     absl::Time t0 = clock_.Now();
-    req.on_step = StopWatch(task.id, task.count - n, t0);
+    req.on_step = [this, n, stop = StopWatch(task.id, task.count - n, t0)](
+                      const inference::StepProgress& p) {
+      if (monitor_ != nullptr) {
+        monitor_->Report(n, p.step, p.steps);
+        if (monitor_->cancelled() || monitor_->deleted()) {
+          return inference::StepAction::kStop;
+        }
+      }
+      return stop(p);
+    };
     absl::StatusOr<inference::Image> image = model_.Generate(req);
     if (!image.ok()) {
       *refused = IsPermanentFailure(image.status());

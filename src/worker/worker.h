@@ -37,6 +37,10 @@
 //     republish and the ack can leave one extra copy; at-least-once.)
 //  5. A record "<id>.json" with status done already exists: acked without
 //     work (a redelivery after a crash between record and ack). Counts as done.
+//  5b. Cancelled or deleted (worker/control.h): with a tombstone
+//     "<id>.deleted" the message is acked and dropped, nothing stored; with a
+//     cancel marker "<id>.cancel" a record with status "cancelled" is stored
+//     (unless one exists), then the message is acked. Never requeued.
 //  6. Stop requested before processing starts, or during inference when the
 //     request would not finish within finish_within: republished unchanged
 //     and acked, so the next holder does not see it as redelivered and no
@@ -44,8 +48,14 @@
 //     fails); Run returns.
 //  7. Process. Image n uses seed+n-1, where the seed is the task's or
 //     DeriveSeed(id), so a retry writes the same bytes under the same keys.
-//     Success: record (status done) last, then ack. Failure (model or store):
-//     a failure that cannot succeed on a retry (attempts.h
+//     While it runs, a RequestMonitor (worker/request_monitor.h) writes
+//     "<id>.progress" at most once per control_interval and watches for the
+//     markers of 5b: once one is seen the model stops at its next step and
+//     the request is dropped as in 5b (images already stored are removed).
+//     Success: record (status done) last, then ack; a tombstone found right
+//     after the record was stored (a DELETE racing the end) removes the
+//     record and images again, so a deleted result never stays. Failure (model
+//     or store): a failure that cannot succeed on a retry (attempts.h
 //     IsPermanentFailure: a refused prompt, a model this worker does not
 //     serve) fails for good at once; otherwise, with attempts+1 <
 //     attempt_limit, the message is republished with x-ebb-attempt+1,
@@ -118,6 +128,10 @@ struct WorkerOptions {
   // as in 6. Env EBB_STOP_FINISH_WITHIN_MS. Keep it well under the
   // executor's termination grace (30 s by default).
   absl::Duration finish_within = absl::Seconds(5);
+  // How often a running request's progress is written and its cancel /
+  // tombstone markers are looked for (worker/request_monitor.h). Env
+  // EBB_CONTROL_INTERVAL_MS.
+  absl::Duration control_interval = absl::Seconds(1);
 };
 
 // Applies the environment to `options`: EBB_ATTEMPT_LIMIT (an integer >= 1,
@@ -143,8 +157,12 @@ struct WorkerStats {
   int ids_assigned = 0;  // id-less messages republished with a new id
   int redelivered = 0;   // redeliveries republished with attempt+1
   int handed_back = 0;   // handed back unchanged because of a stop
+  int cancelled = 0;     // dropped because of a cancel marker (also a task)
+  int deleted = 0;       // dropped because of a tombstone (also a task)
   int64_t model_load_ms = 0;
 };
+
+class RequestMonitor;
 
 class Worker {
  public:
@@ -219,6 +237,18 @@ class Worker {
   // Hands `d` back unchanged after a stop: republished as it came and acked
   // (Nack with requeue if the republish fails), so no attempt is used.
   absl::Status HandBack(const queue::Delivery& d, const std::string& id);
+  // Step 5b (worker_control.cc): nullopt when `task` has neither marker.
+  absl::StatusOr<std::optional<Outcome>> CheckControl(const queue::Delivery& d,
+                                                      const Task& task,
+                                                      int attempt,
+                                                      absl::Time taken_at);
+  // Drops `rec`'s request as cancelled (a cancelled record) or deleted
+  // (nothing stored); removes the images in rec.images; acks `d`.
+  absl::StatusOr<Outcome> Drop(const queue::Delivery& d, ResultRecord rec,
+                               bool deleted);
+  // After the done record of `rec` is stored: when the tombstone exists,
+  // removes the record and images again. True when it did.
+  bool UndoIfDeleted(const ResultRecord& rec);
   // Hands `d` back (Nack, requeue) and returns `error` annotated.
   absl::Status GiveBack(const queue::Delivery& d, const absl::Status& error);
 
@@ -231,6 +261,7 @@ class Worker {
   WorkerStats stats_;
   bool load_attributed_ = false;  // model_load_ms went into a record
   bool finishing_ = false;        // a stop was seen and the task will finish
+  RequestMonitor* monitor_ = nullptr;  // of the request in Render
 };
 
 }  // namespace ebb::worker

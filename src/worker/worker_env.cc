@@ -35,6 +35,17 @@ absl::Status ApplyWorkerEnv(WorkerOptions& options) {
     }
     options.finish_within = absl::Milliseconds(ms);
   }
+  if (const char* v = std::getenv("EBB_CONTROL_INTERVAL_MS");
+      v != nullptr && *v) {
+    int64_t ms = 0;
+    if (!absl::SimpleAtoi(v, &ms) || ms < 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "EBB_CONTROL_INTERVAL_MS=\"", v,
+          "\": want an integer >= 1 (milliseconds between progress reports "
+          "and cancel checks of a running request)"));
+    }
+    options.control_interval = absl::Milliseconds(ms);
+  }
   if (const char* v = std::getenv("EBB_RETRY_BACKOFF"); v != nullptr && *v) {
     absl::StatusOr<absl::Duration> d = ParseBackoff("EBB_RETRY_BACKOFF", v);
     if (!d.ok()) return d.status();

@@ -92,6 +92,9 @@ class WorkerTestBase : public ::testing::Test {
     o.stop_check_interval = absl::Milliseconds(1);
     o.worker_name = "test-worker";
     o.max_tasks = max_tasks;
+    // No progress objects or marker checks while a request runs, unless a
+    // test asks (worker_control_test.cc): the store sees only results.
+    o.control_interval = absl::Hours(1);
     return o;
   }
 

@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROME_ARGS, freePort, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
+import { CHROME_ARGS, freePort, hasRequestControlApi, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -146,6 +146,10 @@ test('on RabbitMQ the page updates live: request states, gallery, queue depth an
   assert.equal(res.status, 201);
   await waitFor('the other client\'s image in the gallery', async () =>
     (await page.locator('#gallery li.tile', { hasText: 'Paper boats on a canal' }).count()) === 1, 90000);
+  // ... and the request list, which is the server's (everyone's), not this browser's
+  // (with issue 10's API: before it, the list knew only the embedded queue's rows).
+  if (await hasRequestControlApi(base, token)) await page.locator('#requests li.request[data-status="done"]', { hasText: 'Paper boats on a canal' })
+    .waitFor({ timeout: 15000 });
 
   // A prompt that fails for good: shown failed, in the dead-letter list, counted.
   const bad = await submitFromPage('lighthouse-boom in the fog');
