@@ -51,6 +51,21 @@ absl::StatusOr<std::string> PickWeights(const fs::path& dir, const char* sub,
                    ".safetensors (or .fp16.safetensors) in ", dir.string()));
 }
 
+// Smallest width/height; a latent model's own limit (8 x 2^(UNet levels-1),
+// 64 for SD) is checked per model.
+constexpr int kMinSize = 8;
+
+// A folder without a VAE denoises RGB pixels directly.
+absl::Status CheckPixelSpace(const UNetConfig& unet) {
+  if (unet.in_channels != 3 || unet.out_channels != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model_index.json has no vae, so the unet must work on RGB pixels "
+        "(in_channels = out_channels = 3), not ",
+        unet.in_channels, " -> ", unet.out_channels, " channels"));
+  }
+  return absl::OkStatus();
+}
+
 class DiffusersPipeline : public Pipeline {
  public:
   absl::Status LoadFolder(const fs::path& dir) {
@@ -58,7 +73,14 @@ class DiffusersPipeline : public Pipeline {
                          ReadFile((dir / "model_index.json").string()));
     std::string cls;
     try {
-      cls = nlohmann::json::parse(index).value("_class_name", "");
+      auto j = nlohmann::json::parse(index);
+      cls = j.value("_class_name", "");
+      // No "vae" entry (or [null, null]) and no vae/ folder: the UNet
+      // works on pixels.
+      pixel_space_ = (!j.contains("vae") || j["vae"].is_null() ||
+                      (j["vae"].is_array() && !j["vae"].empty() &&
+                       j["vae"][0].is_null())) &&
+                     !fs::exists(dir / "vae/config.json");
     } catch (const nlohmann::json::exception& e) {
       return absl::InvalidArgumentError(absl::StrCat(
           dir.string(), "/model_index.json is not valid JSON: ", e.what()));
@@ -84,32 +106,32 @@ class DiffusersPipeline : public Pipeline {
     EBB_ASSIGN_OR_RETURN(std::string unet_json,
                          ReadFile((dir / "unet/config.json").string()));
     EBB_ASSIGN_OR_RETURN(auto unet_config, ParseUNetConfig(unet_json));
-    EBB_ASSIGN_OR_RETURN(std::string vae_json,
-                         ReadFile((dir / "vae/config.json").string()));
-    EBB_ASSIGN_OR_RETURN(auto vae_config, ParseVaeConfig(vae_json));
     if (unet_config.cross_attention_dim != te_config.hidden_size) {
       return absl::InvalidArgumentError(absl::StrCat(
           "unet cross_attention_dim ", unet_config.cross_attention_dim,
           " does not match the text encoder's hidden_size ",
           te_config.hidden_size));
     }
-    if (vae_config.latent_channels != unet_config.in_channels) {
-      return absl::InvalidArgumentError(
-          "vae latent_channels differs from unet in_channels");
-    }
-
     EBB_ASSIGN_OR_RETURN(auto te_path,
                          PickWeights(dir, "text_encoder", "model"));
     EBB_ASSIGN_OR_RETURN(auto unet_path,
                          PickWeights(dir, "unet", "diffusion_pytorch_model"));
-    EBB_ASSIGN_OR_RETURN(auto vae_path,
-                         PickWeights(dir, "vae", "diffusion_pytorch_model"));
     EBB_ASSIGN_OR_RETURN(te_weights_, WeightStore::Open({te_path}));
     EBB_ASSIGN_OR_RETURN(unet_weights_, WeightStore::Open({unet_path}));
-    EBB_ASSIGN_OR_RETURN(vae_weights_, WeightStore::Open({vae_path}));
     EBB_ASSIGN_OR_RETURN(text_encoder_,
                          ClipTextEncoder::Load(*te_weights_, te_config));
     EBB_ASSIGN_OR_RETURN(unet_, UNet::Load(*unet_weights_, unet_config));
+    if (pixel_space_) return CheckPixelSpace(unet_config);
+    EBB_ASSIGN_OR_RETURN(std::string vae_json,
+                         ReadFile((dir / "vae/config.json").string()));
+    EBB_ASSIGN_OR_RETURN(auto vae_config, ParseVaeConfig(vae_json));
+    if (vae_config.latent_channels != unet_config.in_channels) {
+      return absl::InvalidArgumentError(
+          "vae latent_channels differs from unet in_channels");
+    }
+    EBB_ASSIGN_OR_RETURN(auto vae_path,
+                         PickWeights(dir, "vae", "diffusion_pytorch_model"));
+    EBB_ASSIGN_OR_RETURN(vae_weights_, WeightStore::Open({vae_path}));
     EBB_ASSIGN_OR_RETURN(vae_, VaeDecoder::Load(*vae_weights_, vae_config));
     return absl::OkStatus();
   }
@@ -117,9 +139,10 @@ class DiffusersPipeline : public Pipeline {
   absl::StatusOr<PipelineResult> Generate(const PipelineRequest& r,
                                           const Progress& progress) override {
     for (auto [name, v] : {std::pair{"width", r.width}, {"height", r.height}}) {
-      if (v < 64 || v > 2048 || v % 8 != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            name, " = ", v, " must be a multiple of 8 in 64..2048"));
+      if (v < kMinSize || v > 2048 || v % 8 != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " = ", v, " must be a multiple of 8 in ",
+                         kMinSize, "..2048"));
       }
     }
     if (!(r.guidance_scale >= 0) || !std::isfinite(r.guidance_scale)) {
@@ -132,8 +155,10 @@ class DiffusersPipeline : public Pipeline {
     }
     EBB_ASSIGN_OR_RETURN(auto scheduler,
                          Scheduler::Create(kind, sched_config_, r.steps));
-    const int64_t scale = int64_t{1}
-                          << (vae_->config().block_out_channels.size() - 1);
+    const int64_t scale =
+        pixel_space_
+            ? 1
+            : int64_t{1} << (vae_->config().block_out_channels.size() - 1);
     const int64_t unet_factor =
         int64_t{1} << (unet_->config().block_out_channels.size() - 1);
     if ((r.width / scale) % unet_factor != 0 ||
@@ -199,7 +224,12 @@ class DiffusersPipeline : public Pipeline {
       }
     }
     t0 = std::chrono::steady_clock::now();
-    EBB_ASSIGN_OR_RETURN(at::Tensor image, vae_->Decode(latents));
+    at::Tensor image;
+    if (pixel_space_) {
+      image = latents.clamp(-1.0, 1.0);
+    } else {
+      EBB_ASSIGN_OR_RETURN(image, vae_->Decode(latents));
+    }
     out.rgb = std::move(ToRgb8(image)[0]);
     out.width = static_cast<int>(image.size(3));
     out.height = static_cast<int>(image.size(2));
@@ -215,6 +245,7 @@ class DiffusersPipeline : public Pipeline {
   std::optional<ClipTextEncoder> text_encoder_;
   std::optional<UNet> unet_;
   std::optional<VaeDecoder> vae_;
+  bool pixel_space_ = false;  // no VAE: the UNet denoises RGB in [-1, 1]
 };
 
 }  // namespace

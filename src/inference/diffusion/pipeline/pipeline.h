@@ -17,6 +17,9 @@
 //   4. per step: eps = UNet(latents * InputScale, t, context); with
 //      guidance: eps = eps_u + g (eps_c - eps_u); scheduler Step;
 //   5. VAE decode, map [-1, 1] to 8-bit RGB.
+// Pixel-space folders (model_index.json without a "vae" entry and no vae/
+// folder; unet in_channels = out_channels = 3, e.g. models/ebb-shapes) skip
+// the VAE: the "latents" are the RGB image at full size, clamped to [-1, 1].
 // The same request on the same build gives the same pixels.
 //
 // Folder: model_index.json; tokenizer/{vocab.json, merges.txt,
@@ -97,7 +100,8 @@ class Pipeline {
   // stops the generation: Generate then returns Cancelled.
   using Progress = std::function<bool(int done, int total)>;
   // InvalidArgument for a request the model cannot serve (size not a
-  // multiple of 8 or outside 64..2048, steps, guidance < 0, unknown
+  // multiple of 8 or outside 8..2048 or not a multiple of the model's
+  // factor (64 for SD 1.x/2.x), steps, guidance < 0, unknown
   // scheduler), before any compute.
   virtual absl::StatusOr<PipelineResult> Generate(const PipelineRequest& r,
                                                   const Progress& progress) = 0;
