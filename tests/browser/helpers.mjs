@@ -52,10 +52,14 @@ export function supervisorPids(dir) {
 
 // Whether `ebb up` at `base` has issue 10's request API (comma-separated status
 // filters, cancel, delete, progress): an older server answers 400 to the list query.
-// Tests of that API skip themselves, saying why, on a server without it.
-export async function hasRequestControlApi(base, token) {
-  const res = await fetch(`${base}/api/v1/requests?status=queued,running&limit=1`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
-  return res.status === 200;
+// Tests of that API skip themselves, saying why, on a server without it. Any other
+// answer (503 while it starts, on a loaded machine) is asked again until `timeoutMs`.
+export async function hasRequestControlApi(base, token, timeoutMs = 30000) {
+  const got = await waitFor('an answer to GET /api/v1/requests?status=queued,running', async () => {
+    const res = await fetch(`${base}/api/v1/requests?status=queued,running&limit=1`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    return res.status === 200 || res.status === 400 ? String(res.status) : false;
+  }, timeoutMs);
+  return got === '200';
 }

@@ -37,7 +37,7 @@ export function renderRequest(li, r) {
         statusPill(r, active && stale)),
       h('div', { class: 'request-meta muted' },
         [r.count ? plural(r.count, 'image') : null,
-          active && !stale ? `${r.status === 'queued' ? 'waiting' : 'started'} ${formatMs(now - since)} ago`
+          active && !stale ? `submitted ${formatMs(now - since)} ago`
             : `submitted ${relativeTime(since, now)}`,
           (r.attempt || 1) > 1 ? `attempt ${r.attempt}` : null,
           h('code', { title: `request id ${r.id}` }, r.id.slice(0, 8))].filter(Boolean)
