@@ -2,8 +2,9 @@
 //
 // File: inference/diffusion/pipeline/pipeline.h
 //
-// Text-to-image with a diffusers Stable Diffusion folder (SD 1.x, SD 2.x,
-// sd-turbo), as diffusers' StableDiffusionPipeline does it
+// Text-to-image with a Stable Diffusion model (SD 1.x, SD 2.x, sd-turbo) in
+// a diffusers folder or a single-file LDM/SGM .safetensors checkpoint
+// (single_file/ldm_layout.h), as diffusers' StableDiffusionPipeline does it
 // (huggingface/diffusers: pipelines/stable_diffusion/
 // pipeline_stable_diffusion.py):
 //   1. tokenize prompt (and negative prompt) to 77 ids, model pad id;
@@ -16,10 +17,12 @@
 //      from the same generator, in step order;
 //   4. per step: eps = UNet(latents * InputScale, t, context); with
 //      guidance: eps = eps_u + g (eps_c - eps_u); scheduler Step;
-//   5. VAE decode, map [-1, 1] to 8-bit RGB.
+//   5. decode (the VAE, or TAESD: PipelineOptions::vae_decoder), map
+//      [-1, 1] to 8-bit RGB.
 // Pixel-space folders (model_index.json without a "vae" entry and no vae/
 // folder; unet in_channels = out_channels = 3, e.g. models/ebb-shapes) skip
-// the VAE: the "latents" are the RGB image at full size, clamped to [-1, 1].
+// the decoder: the "latents" are the RGB image at full size, clamped to
+// [-1, 1].
 // The same request on the same build gives the same pixels.
 //
 // Folder: model_index.json; tokenizer/{vocab.json, merges.txt,
@@ -29,6 +32,9 @@
 // {unet,vae}/diffusion_pytorch_model[.fp16].safetensors (the full-precision
 // file is preferred when both exist). .bin/.ckpt weights are refused with
 // how to convert; other pipelines (SDXL, SD3, Flux) are "not supported yet".
+// A single file brings its own tokenizer (CLIP's merges built into ebb) and
+// scheduler (by family). TAESD: taesd/diffusion_pytorch_model.safetensors
+// (+ config.json) inside the model folder or beside the model.
 //
 // Thread-safety: Load once; Generate from one thread at a time.
 #ifndef EBB_INFERENCE_DIFFUSION_PIPELINE_PIPELINE_H_
@@ -57,9 +63,11 @@ struct PipelineRequest {
 
 // How to load a model. Every field has a default that serves a CPU box.
 struct PipelineOptions {
-  // Decoder of latents: "" = the model's VAE (a `taesd/` folder beside the
-  // model is used instead when present); "vae" = the model's VAE always;
-  // "taesd=DIR" = the TAESD decoder folder DIR.
+  // Decoder of latents: "" = the model's VAE, or TAESD when a `taesd/`
+  // folder with diffusion_pytorch_model.safetensors is inside the model
+  // folder or beside the model (file or folder); "vae" = the model's VAE
+  // always; "taesd=DIR" = the TAESD decoder folder DIR (madebyollin/taesd's
+  // diffusers files).
   std::string vae_decoder;
   // Compute dtype: "f32" (default) or "bf16" (CPUs with native bf16 only;
   // FailedPrecondition elsewhere).
@@ -70,6 +78,10 @@ struct PipelineOptions {
   std::string device = "cpu";
   // libtorch intra-op threads; 0 = leave libtorch's setting.
   int threads = 0;
+  // What the UNet predicts: "" = the model's (a folder's scheduler config;
+  // for a single file, a sibling NAME.yaml with `parameterization: "v"`,
+  // else epsilon), "epsilon" or "v_prediction" (SD 2.x 768-v models).
+  std::string prediction_type;
 };
 
 struct PipelineTimings {
