@@ -23,10 +23,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench/diffusion/archs.h"
+#include "bench/diffusion/compare.h"
 #include "bench/diffusion/measure.h"
 #include "bench/diffusion/overhead.h"
 #include "inference/diffusion/config/model_config.h"
 #include "inference/diffusion/nets/clip_text.h"
+#include "inference/diffusion/nets/taesd.h"
 #include "inference/diffusion/nets/unet.h"
 #include "inference/diffusion/nets/vae_decoder.h"
 
@@ -51,7 +53,9 @@ constexpr char kUsage[] =
     "  --checkpoint=PATH    random SD 1.5 single file for sd-cli\n"
     "                       (default /tmp/sd15-random.safetensors)\n"
     "  --sdcpp_cases=512x512:1:euler:1,256x256:1:euler:1,256x256:1:euler:7\n"
-    "  --work_dir=/tmp/ebb-bench-diffusion  logs and images\n";
+    "  --work_dir=/tmp/ebb-bench-diffusion  logs and images\n"
+    "  --compare=256:1,256:7  SIZE:CFG cases of the same-file comparison\n"
+    "                       (ebb and sd-cli, euler 1 step, PSNR; '' = skip)\n";
 
 std::map<std::string, std::string> g_flags = {
     {"threads", "2"},
@@ -67,6 +71,7 @@ std::map<std::string, std::string> g_flags = {
     {"checkpoint", "/tmp/sd15-random.safetensors"},
     {"sdcpp_cases", "512x512:1:euler:1,256x256:1:euler:1,256x256:1:euler:7"},
     {"work_dir", "/tmp/ebb-bench-diffusion"},
+    {"compare", "256:1,256:7"},
 };
 int Int(const char* k) { return std::stoi(g_flags[k]); }
 
@@ -102,7 +107,9 @@ void BenchArch(const ArchJson& a, const std::vector<int>& sizes, int reps,
   std::optional<d::ClipTextEncoder> te;
   std::optional<d::UNet> unet;
   std::optional<d::VaeDecoder> vae;
+  std::optional<d::TaesdDecoder> taesd;
   Cost load = Measure([&] {
+    taesd = *d::TaesdDecoder::Load(src, d::TaesdConfig{});
     te = *d::ClipTextEncoder::Load(src, *te_c);
     unet = *d::UNet::Load(src, *unet_c);
     vae = *d::VaeDecoder::Load(src, *vae_c);
@@ -189,7 +196,8 @@ void BenchSdCpp(const std::string& sd_cli, const std::string& ckpt,
                 const std::string& work) {
   std::printf("\n== stable-diffusion.cpp (%s) on %s, %s threads\n",
               sd_cli.c_str(), ckpt.c_str(), g_flags["threads"].c_str());
-  for (auto spec : absl::StrSplit(g_flags["sdcpp_cases"], ',')) {
+  for (auto spec :
+       absl::StrSplit(g_flags["sdcpp_cases"], ',', absl::SkipEmpty())) {
     std::vector<std::string> f = absl::StrSplit(spec, ':');
     std::vector<std::string> wh = absl::StrSplit(f.at(0), 'x');
     SdCppCase c;
@@ -271,7 +279,7 @@ int main(int argc, char** argv) {
       peak, np.ok() ? np->c_str() : "not run\n");
   std::map<int, double> unet_gflop;
   std::vector<int> sizes;
-  for (auto s : absl::StrSplit(g_flags["sizes"], ',')) {
+  for (auto s : absl::StrSplit(g_flags["sizes"], ',', absl::SkipEmpty())) {
     sizes.push_back(std::stoi(std::string(s)));
     auto fl = RunCommand(absl::StrFormat(
         "/usr/bin/python3 '%s/flops_sd15.py' %s", peers, std::string(s)));
@@ -283,7 +291,7 @@ int main(int argc, char** argv) {
     std::printf("flops_sd15.py %s: %s", std::string(s).c_str(),
                 fl.ok() ? fl->c_str() : "not run\n");
   }
-  for (auto name : absl::StrSplit(g_flags["archs"], ',')) {
+  for (auto name : absl::StrSplit(g_flags["archs"], ',', absl::SkipEmpty())) {
     const ArchJson& a = name == "sd-turbo" ? kSdTurbo : kSd15;
     BenchArch(a, sizes, Int("reps"), unet_gflop, peak);
   }
@@ -305,15 +313,26 @@ int main(int argc, char** argv) {
           100 * g_overhead->RequestMs() / 1e3 / it->second.wall_s);
     }
   }
-  auto turbo = g_images.find("sd-turbo 512 cfg1");
-  if (turbo != g_images.end()) {
+  for (const char* k : {"sd-turbo 512 cfg1 taesd", "sd-turbo 512 cfg1"}) {
+    auto turbo = g_images.find(k);
+    if (turbo == g_images.end()) continue;
     std::printf(
-        "sd-turbo 1 step 512x512 with the full VAE: %.2f s wall, cpu-s %.2f "
-        "(target with TAESD <= 10 s; TAESD decoder not in this build)\n",
-        turbo->second.wall_s, turbo->second.cpu_s);
+        "%s, 1 step: %.2f s wall (medians; target with TAESD <= 10 s best of "
+        "3), cpu-s %.2f\n",
+        k, turbo->second.wall_s, turbo->second.cpu_s);
   }
   const std::string sd_cli = g_flags["sd_cli"];
   if (!sd_cli.empty()) BenchSdCpp(sd_cli, g_flags["checkpoint"], work);
+  if (!sd_cli.empty() && !g_flags["compare"].empty()) {
+    std::vector<CompareCase> cases;
+    for (auto spec :
+         absl::StrSplit(g_flags["compare"], ',', absl::SkipEmpty())) {
+      std::vector<std::string> f = absl::StrSplit(spec, ':');
+      cases.push_back({std::stoi(f.at(0)), std::stod(f.at(1))});
+    }
+    CompareWithSdCpp(g_flags["checkpoint"], sd_cli, cases, Int("threads"),
+                     work);
+  }
   std::printf("\npeak RSS %.0f MB; load avg at end: %s\n", PeakRssMb(),
               LoadAvg().c_str());
   return 0;
