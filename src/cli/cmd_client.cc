@@ -4,52 +4,25 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "cli/api_client.h"
+#include "cli/client.h"
 #include "cli/commands.h"
-#include "cli/wiring.h"
-
 namespace ebb::cli {
 namespace {
 
-// The token from the data directory, or "" (an `ebb up --public-reads` needs
-// none).
-std::string TokenOf(const ServerOptions& s) {
-  auto t = ApiToken(s.data_dir, false);
-  return t.ok() ? *t : "";
-}
-
-absl::StatusOr<nlohmann::json> GetJson(const ServerOptions& s,
-                                       const std::string& path) {
-  auto res = ApiGet(s.server, path, TokenOf(s));
-  if (!res.ok()) return res.status();
-  auto j = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status != 200) {
-    std::string msg = !j.is_discarded() && j.contains("error")
-                          ? j["error"].get<std::string>()
-                          : res->body;
-    return absl::InternalError(
-        absl::StrCat(path, ": HTTP ", res->status, ": ", msg));
-  }
-  if (j.is_discarded()) return absl::InternalError(path + ": not JSON");
-  return j;
-}
-
 std::string Str(const nlohmann::json& j, const char* key) {
-  if (!j.contains(key) || j[key].is_null()) return "-";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
+  return Text(j, key);
 }
 
 }  // namespace
 
 int RunStatus(const ServerOptions& s, const std::string& output) {
-  auto j = GetJson(s, "/api/v1/scaledjobs");
-  if (!j.ok()) {
-    std::cerr << "error: " << j.status().message() << "\n";
-    return kExitFailure;
-  }
+  int rc = kExitOk;
+  auto j = CallApi(ConnectApi(s), "GET", "/api/v1/scaledjobs", "", &rc);
+  if (!j) return rc;
   if (output == "json") {
     std::cout << j->dump(2) << "\n";
     return kExitOk;
@@ -96,47 +69,108 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
   return kExitOk;
 }
 
-int RunJobs(const ServerOptions& s, const std::string& output) {
-  auto j = GetJson(s, "/api/v1/jobs");
-  if (!j.ok()) {
-    std::cerr << "error: " << j.status().message() << "\n";
-    return kExitFailure;
+int RunJobs(const JobsOptions& o) {
+  int rc = kExitOk;
+  std::string path = "/api/v1/jobs";
+  if (!o.scaled_job.empty()) {
+    path += "?scaledjob=" + UrlEncode(o.scaled_job);
   }
-  if (output == "json") {
+  auto j = CallApi(ConnectApi(o.server), "GET", path, "", &rc);
+  if (!j) return rc;
+  if (o.output == "json") {
     std::cout << j->dump(2) << "\n";
     return kExitOk;
   }
   // STATE is the job's (it ran to the end: succeeded); OUTCOME is what became
-  // of the request it took (done, failed, dead-lettered, no message...).
-  std::cout << absl::StrFormat("%-32s %-24s %-10s %-14s %-24s %s\n", "NAME",
-                               "SCALEDJOB", "STATE", "OUTCOME", "CREATED",
-                               "REASON");
+  // of the request it took (done, failed, dead-lettered, no message...). AGE
+  // counts from its creation; DURATION from its start to its end (or now).
+  const bool wide = o.output == "wide";
+  const absl::Time now = absl::Now();
+  std::cout << absl::StrFormat(
+      "%-32s %-24s %-10s %-14s %-6s %-8s %s%s\n", "NAME", "SCALEDJOB", "STATE",
+      "OUTCOME", "AGE", "DURATION", wide ? "CREATED                  " : "",
+      "REASON");
   for (const auto& job : (*j)["jobs"]) {
     std::string state = Str(job, "state");
-    if (job["deleting"].get<bool>()) state += "*";
-    std::cout << absl::StrFormat("%-32s %-24s %-10s %-14s %-24s %s\n",
-                                 Str(job, "name"), Str(job, "scaledJob"), state,
-                                 Str(job, "outcome"), Str(job, "created"),
-                                 job["reason"].get<std::string>());
+    if (job.value("deleting", false)) state += "*";
+    std::string duration = "-";
+    if (auto started = ParseIso(job["started"])) {
+      auto finished = ParseIso(job["finished"]);
+      duration = HumanDuration((finished ? *finished : now) - *started);
+    }
+    std::cout << absl::StrFormat(
+        "%-32s %-24s %-10s %-14s %-6s %-8s %s%s\n", Str(job, "name"),
+        Str(job, "scaledJob"), state, Str(job, "outcome"),
+        AgeOf(job["created"], now), duration,
+        wide ? absl::StrFormat("%-24s ", Str(job, "created")) : "",
+        job.value("reason", ""));
   }
   return kExitOk;
 }
 
-int RunLogs(const ServerOptions& s, const std::string& job,
-            const std::string& container) {
-  std::string path = "/api/v1/jobs/" + job + "/logs";
-  if (!container.empty()) path += "?container=" + container;
-  auto res = ApiGet(s.server, path, TokenOf(s));
-  if (!res.ok()) {
-    std::cerr << "error: " << res.status().message() << "\n";
-    return kExitFailure;
+namespace {
+
+// The last `n` lines of `text` (all when n < 0).
+std::string LastLines(const std::string& text, int n) {
+  if (n < 0) return text;
+  size_t pos = text.size();
+  if (pos > 0 && text[pos - 1] == '\n') --pos;
+  for (int i = 0; i < n; ++i) {
+    size_t nl = pos == 0 ? std::string::npos : text.rfind('\n', pos - 1);
+    if (nl == std::string::npos) return text;
+    pos = nl;
+    if (i == n - 1) return text.substr(pos + 1);
   }
-  if (res->status != 200) {
-    std::cerr << "error: " << res->body << "\n";
-    return kExitFailure;
+  return n == 0 ? "" : text;
+}
+
+// What `now` adds to `before` (the same log read again, its window possibly
+// moved on: the API returns the last 1 MiB).
+std::string Appended(const std::string& before, const std::string& now) {
+  if (now.compare(0, before.size(), before) == 0)
+    return now.substr(before.size());
+  // The window moved: find the end of what was printed.
+  const std::string tail =
+      before.substr(before.size() - std::min<size_t>(before.size(), 4096));
+  const size_t at = now.rfind(tail);
+  return at == std::string::npos ? now : now.substr(at + tail.size());
+}
+
+}  // namespace
+
+int RunLogs(const LogsOptions& o) {
+  const Api api = ConnectApi(o.server);
+  std::string path = "/api/v1/jobs/" + UrlEncode(o.job) + "/logs";
+  if (!o.container.empty()) {
+    path += "?container=" + UrlEncode(o.container);
   }
-  std::cout << res->body;
-  return kExitOk;
+  int rc = kExitOk;
+  std::string text;
+  if (!CallApi(api, "GET", path, "", &rc, &text)) return rc;
+  std::cout << LastLines(text, o.tail) << std::flush;
+  if (!o.follow) return kExitOk;
+  // -f: read again every poll_s until the job has finished (and its last
+  // lines are printed) or `ebb up` goes away.
+  const std::string job_path = "/api/v1/jobs";
+  while (true) {
+    bool finished = false;
+    if (auto jobs = CallApi(api, "GET", job_path, "", &rc)) {
+      finished = true;  // a job no longer listed is gone: stop
+      for (const auto& job : (*jobs)["jobs"]) {
+        if (job.value("name", "") != o.job) continue;
+        const std::string state = job.value("state", "");
+        finished = state == "succeeded" || state == "failed";
+      }
+    } else {
+      return rc;
+    }
+    std::string again;
+    if (!CallApi(api, "GET", path, "", &rc, &again)) return rc;
+    std::cout << Appended(text, again) << std::flush;
+    text = std::move(again);
+    if (finished) return kExitOk;
+    absl::SleepFor(absl::Seconds(o.poll_s));
+  }
 }
 
 }  // namespace ebb::cli

@@ -63,7 +63,8 @@ absl::StatusOr<nlohmann::json> ApiDeadLetters(const DlqOptions& o) {
   auto res =
       ApiGet(o.server.server, "/api/v1/dead-letters", token.ok() ? *token : "");
   if (!res.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    // Not reaching `ebb up` is a failure (exit 1) as on every command.
+    return absl::UnavailableError(absl::StrCat(
         res.status().message(),
         "; or give -f MANIFESTS or --amqp-url to read the broker"));
   }

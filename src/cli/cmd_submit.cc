@@ -4,7 +4,7 @@
 #include <cmath>
 #include <iostream>
 
-#include "cli/api_client.h"
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/publish.h"
 #include "cli/wiring.h"
@@ -31,7 +31,29 @@ nlohmann::json SubmitBody(const SubmitOptions& o) {
             : nlohmann::json(std::to_string(*o.guidance_scale));
   }
   if (!o.scaled_job.empty()) body["scaledjob"] = o.scaled_job;
+  if (o.parallel) body["parallel"] = true;
   return body;
+}
+
+// Prints the ids, or with --wait waits for them (`ebb wait`'s output and
+// exit code).
+int Submitted(const SubmitOptions& o, const std::vector<std::string>& ids,
+              const char* via) {
+  if (!o.wait) {
+    if (o.output == "json") {
+      std::cout << nlohmann::json{{"ids", ids}, {"via", via}}.dump() << "\n";
+    } else {
+      for (const auto& id : ids) std::cout << id << "\n";
+    }
+    return kExitOk;
+  }
+  RequestsOptions w;
+  w.server = o.server;
+  w.ids = ids;
+  w.output = o.output;
+  w.timeout_s = o.timeout_s;
+  w.unknown_is_pending = true;
+  return RunWait(w);
 }
 
 int PrintIds(const std::vector<std::string>& ids, const std::string& output,
@@ -75,7 +97,9 @@ int SubmitDirect(const SubmitOptions& o, const nlohmann::json& body) {
                             " (--server / EBB_SERVER) and no broker was given: "
                             "give -f "
                             "MANIFESTS, --amqp-url or AMQP_URL\n");
-    return kExitUsage;
+    // Not reaching `ebb up` is a failure like on every command; --direct
+    // without a broker is a usage error.
+    return o.direct ? kExitUsage : kExitFailure;
   }
   auto tasks = BuildTasks(body);
   if (!tasks.ok()) {
@@ -97,7 +121,7 @@ int SubmitDirect(const SubmitOptions& o, const nlohmann::json& body) {
               << ")\n";
     return kExitFailure;
   }
-  return PrintIds(ids, o.output, "broker");
+  return Submitted(o, ids, "broker");
 }
 
 }  // namespace
@@ -105,27 +129,18 @@ int SubmitDirect(const SubmitOptions& o, const nlohmann::json& body) {
 int RunSubmit(const SubmitOptions& o) {
   nlohmann::json body = SubmitBody(o);
   if (!o.direct) {
-    auto token = ApiToken(o.server.data_dir, false);
-    if (token.ok()) {
-      auto res =
-          ApiPost(o.server.server, "/api/v1/requests", body.dump(), *token);
-      if (res.ok()) {
-        auto j = nlohmann::json::parse(res->body, nullptr, false);
-        if (res->status == 201 && !j.is_discarded()) {
-          return PrintIds(j["ids"].get<std::vector<std::string>>(), o.output,
-                          "ebb up");
-        }
-        std::cerr << "error: ebb up at " << o.server.server << " answered "
-                  << res->status << ": "
-                  << (!j.is_discarded() && j.contains("error")
-                          ? j["error"].get<std::string>()
-                          : res->body)
-                  << "\n";
-        return res->status == 400 ? kExitUsage : kExitFailure;
-      }
-      EBB_LOG_DEBUG("{}; publishing straight to the broker",
-                    res.status().ToString());
+    Api api = ConnectApi(o.server);
+    api.quiet_unreachable = true;
+    int rc = kExitOk, http = 0;
+    auto j = CallApi(api, "POST", "/api/v1/requests", body.dump(), &rc, nullptr,
+                     &http);
+    if (j) {
+      return Submitted(o, (*j)["ids"].get<std::vector<std::string>>(),
+                       "ebb up");
     }
+    if (http != 0) return rc;  // `ebb up` answered: its error is printed
+    EBB_LOG_DEBUG("no `ebb up` at {}; publishing straight to the broker",
+                  o.server.server);
   }
   return SubmitDirect(o, body);
 }

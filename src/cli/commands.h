@@ -77,9 +77,57 @@ struct UpOptions {
 int RunUp(const UpOptions& o);
 
 int RunStatus(const ServerOptions& s, const std::string& output);
-int RunJobs(const ServerOptions& s, const std::string& output);
-int RunLogs(const ServerOptions& s, const std::string& job,
-            const std::string& container);
+
+// `ebb jobs`: NAME SCALEDJOB STATE OUTCOME AGE DURATION REASON (wide: and
+// CREATED); json: the API's.
+struct JobsOptions {
+  ServerOptions server;
+  std::string scaled_job;       // "" = every ScaledJob
+  std::string output = "text";  // text, wide or json
+};
+int RunJobs(const JobsOptions& o);
+
+// `ebb logs JOB [CONTAINER] [-f] [--tail N]`: with -f, reads again every
+// poll_s until the job has finished.
+struct LogsOptions {
+  ServerOptions server;
+  std::string job, container;
+  bool follow = false;
+  int tail = -1;  // last N lines first; -1 = all
+  double poll_s = 1;
+};
+int RunLogs(const LogsOptions& o);
+
+// Requests (cmd_requests.cc), kubectl's manner. Exit codes as every command:
+// 0 success, 1 failure (cannot reach `ebb up`, unknown id, conflict, a wait
+// that did not end done), 2 usage.
+struct RequestsOptions {
+  ServerOptions server;
+  std::vector<std::string> ids;  // get, wait, cancel, delete
+  std::string status;            // requests: comma-separated filter
+  std::string query;             // requests: text in the prompt or id
+  int limit = 50;                // requests
+  std::string output = "text";   // text, wide or json
+  double timeout_s = 0;          // wait: 0 = no limit
+  double poll_s = 0.5;           // wait: between reads
+  // wait: an unknown id is not known yet rather than an error (just
+  // submitted: with RabbitMQ a queued request is unknown to `ebb up` until a
+  // worker reports it).
+  bool unknown_is_pending = false;
+};
+// `ebb get ID...`: one request each (text: a block per request with its
+// progress "step k of n" or its estimate).
+int RunGet(const RequestsOptions& o);
+// `ebb requests`: everyone's requests, newest first (ID STATUS AGE PROGRESS
+// PROMPT; wide: and ATTEMPT WORKER IMAGES).
+int RunRequests(const RequestsOptions& o);
+// `ebb wait ID...`: until each is finished; 0 when all are done, 1 when one
+// failed, was cancelled or deleted, or the timeout passed.
+int RunWait(const RequestsOptions& o);
+// `ebb cancel ID...` / `ebb delete ID...`: 1 when one of them was refused
+// (unknown, already finished), after trying all.
+int RunCancel(const RequestsOptions& o);
+int RunDelete(const RequestsOptions& o);
 
 struct SubmitOptions {
   ServerOptions server;
@@ -94,7 +142,10 @@ struct SubmitOptions {
   std::vector<std::string> files;  // manifests naming the broker
   std::string amqp_url;            // --amqp-url / AMQP_URL
   std::string queue = "tasks";
-  bool direct = false;  // skip `ebb up`, publish straight to the broker
+  bool direct = false;    // skip `ebb up`, publish straight to the broker
+  bool parallel = false;  // count N -> N requests of one image each
+  bool wait = false;      // then wait for them as `ebb wait` does
+  double timeout_s = 0;   // with wait: 0 = no limit
   std::string output = "text";
 };
 int RunSubmit(const SubmitOptions& o);

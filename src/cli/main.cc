@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       "ebb: event-driven autoscaling for AI inference.\n"
       "Reads KEDA ScaledJob manifests and starts one worker job per queued "
       "request."};
+  // The usage line says `ebb`, not the path it was started by.
+  app.name("ebb");
   app.set_version_flag("--version", std::string("ebb ") + EBB_VERSION);
   app.require_subcommand(1);
   std::string log_level = "info";
@@ -171,22 +173,83 @@ int main(int argc, char** argv) {
                  "`ebb up` adopts them");
 
   // status / jobs / logs
-  std::string status_output = "text", jobs_output = "text";
+  std::string status_output = "text";
   auto* c_status = app.add_subcommand(
       "status",
       "Show each ScaledJob of a running `ebb up`: queue, jobs, last decision.");
   add_server(c_status);
   add_output(c_status, status_output);
+  auto add_wide_output = [](CLI::App* c, std::string& out) {
+    c->add_option("-o,--output", out, "text, wide or json")
+        ->check(CLI::IsMember({"text", "wide", "json"}))
+        ->capture_default_str();
+  };
+  JobsOptions jobs;
   auto* c_jobs = app.add_subcommand(
-      "jobs", "List the jobs of a running `ebb up` with their state.");
+      "jobs",
+      "List the jobs of a running `ebb up`: state, outcome, age, duration.");
+  c_jobs->add_option("--scaledjob", jobs.scaled_job,
+                     "only the jobs of this ScaledJob");
   add_server(c_jobs);
-  add_output(c_jobs, jobs_output);
-  std::string logs_job, logs_container;
+  add_wide_output(c_jobs, jobs.output);
+  LogsOptions logs;
   auto* c_logs = app.add_subcommand("logs", "Print a job's container log.");
-  c_logs->add_option("job", logs_job, "job name")->required();
-  c_logs->add_option("container", logs_container,
+  c_logs->add_option("job", logs.job, "job name")->required();
+  c_logs->add_option("container", logs.container,
                      "container (default: the first)");
+  c_logs->add_flag("-f,--follow", logs.follow,
+                   "keep printing new lines until the job has finished");
+  c_logs->add_option("--tail", logs.tail, "print only the last N lines first")
+      ->check(CLI::NonNegativeNumber);
   add_server(c_logs);
+
+  // requests: get / requests / wait / cancel / delete
+  RequestsOptions reqs;
+  auto* c_get = app.add_subcommand(
+      "get",
+      "Show requests by id: status, progress (step k of n) while running, "
+      "the wait\nestimate while queued, timings and images.");
+  c_get->add_option("ids", reqs.ids, "request ids")->required();
+  add_server(c_get);
+  add_wide_output(c_get, reqs.output);
+  auto* c_requests = app.add_subcommand(
+      "requests",
+      "List everyone's requests, newest first (not only this terminal's).");
+  c_requests->add_option("--status", reqs.status,
+                         "only these statuses, comma-separated: queued, "
+                         "running, done, failed, cancelled, deleted");
+  c_requests->add_option("-q,--query", reqs.query,
+                         "only requests whose prompt or id contains this text");
+  c_requests->add_option("--limit", reqs.limit, "at most this many, 1-500")
+      ->check(CLI::Range(1, 500))
+      ->capture_default_str();
+  add_server(c_requests);
+  add_wide_output(c_requests, reqs.output);
+  auto* c_wait = app.add_subcommand(
+      "wait",
+      "Wait until the requests have finished. Exit 0 when all are done, 1 "
+      "when one\nfailed, was cancelled or deleted, or the timeout passed.");
+  c_wait->add_option("ids", reqs.ids, "request ids")->required();
+  c_wait->add_option("--timeout", reqs.timeout_s, "seconds; 0 = no limit")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_server(c_wait);
+  add_output(c_wait, reqs.output);
+  auto* c_cancel = app.add_subcommand(
+      "cancel",
+      "Cancel queued or running requests: a queued one is dropped by the "
+      "worker that\ntakes it, a running one stops at its next step; neither "
+      "is retried.");
+  c_cancel->add_option("ids", reqs.ids, "request ids")->required();
+  add_server(c_cancel);
+  add_output(c_cancel, reqs.output);
+  auto* c_delete = app.add_subcommand(
+      "delete",
+      "Delete requests: their images and record (S3 too). A tombstone stays, "
+      "so a\nlate redelivery never brings them back; a running one stops.");
+  c_delete->add_option("ids", reqs.ids, "request ids")->required();
+  add_server(c_delete);
+  add_output(c_delete, reqs.output);
 
   // submit
   SubmitOptions submit;
@@ -222,6 +285,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   c_submit->add_flag("--direct", submit.direct,
                      "publish to the broker even if `ebb up` runs");
+  c_submit->add_flag("--parallel", submit.parallel,
+                     "with --count N: N requests of one image each, run by "
+                     "up to N workers at once");
+  c_submit->add_flag("--wait", submit.wait,
+                     "wait until the requests have finished (as `ebb wait`)");
+  c_submit
+      ->add_option("--timeout", submit.timeout_s,
+                   "with --wait: seconds; 0 = no limit")
+      ->check(CLI::NonNegativeNumber);
   add_server(c_submit);
   add_output(c_submit, submit.output);
 
@@ -361,8 +433,20 @@ int main(int argc, char** argv) {
     return RunUp(up);
   }
   if (c_status->parsed()) return RunStatus(server, status_output);
-  if (c_jobs->parsed()) return RunJobs(server, jobs_output);
-  if (c_logs->parsed()) return RunLogs(server, logs_job, logs_container);
+  if (c_jobs->parsed()) {
+    jobs.server = server;
+    return RunJobs(jobs);
+  }
+  if (c_logs->parsed()) {
+    logs.server = server;
+    return RunLogs(logs);
+  }
+  reqs.server = server;
+  if (c_get->parsed()) return RunGet(reqs);
+  if (c_requests->parsed()) return RunRequests(reqs);
+  if (c_wait->parsed()) return RunWait(reqs);
+  if (c_cancel->parsed()) return RunCancel(reqs);
+  if (c_delete->parsed()) return RunDelete(reqs);
   if (c_submit->parsed()) {
     submit.server = server;
     if (submit.amqp_url.empty()) submit.amqp_url = EnvOr("AMQP_URL", "");
