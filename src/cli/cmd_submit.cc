@@ -30,6 +30,7 @@ nlohmann::json SubmitBody(const SubmitOptions& o) {
             ? nlohmann::json(*o.guidance_scale)
             : nlohmann::json(std::to_string(*o.guidance_scale));
   }
+  if (!o.scheduler.empty()) body["scheduler"] = o.scheduler;
   if (!o.scaled_job.empty()) body["scaledjob"] = o.scaled_job;
   if (o.parallel) body["parallel"] = true;
   return body;

@@ -391,6 +391,7 @@ int RunUp(const UpOptions& in) {
     wopts.work_queue = broker->queue;
     wopts.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
   }
+  wopts.metrics = &metrics;
   http::ResultsWatcher results(**store, hub, wopts);
   (*embedded)->SetListener(QueueEventForwarder(hub, **ctl, **embedded, **store,
                                                [&results] { results.Wake(); }));

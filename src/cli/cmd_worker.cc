@@ -4,8 +4,10 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "cli/commands.h"
+#include "cli/model_cli.h"
 #include "cli/wiring.h"
 #include "common/log.h"
 #include "common/secrets.h"
@@ -38,7 +40,24 @@ absl::StatusOr<std::unique_ptr<queue::MessageQueue>> ConnectWithBackoff(
 
 }  // namespace
 
-int RunWorker(const WorkerCliOptions& o) {
+bool IsSimModel(const std::string& model) {
+  return model.empty() || model == "sim";
+}
+
+absl::StatusOr<std::unique_ptr<inference::TextToImage>> MakeSimModel(
+    const ModelCliOptions& o) {
+  if (!IsSimModel(o.model)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model \"", o.model, "\" is not the sim"));
+  }
+  auto sim_options = inference::SimOptionsFromEnv();
+  if (!sim_options.ok()) return sim_options.status();
+  auto model = inference::SimTextToImage::Create(*sim_options);
+  if (!model.ok()) return model.status();
+  return std::unique_ptr<inference::TextToImage>(std::move(*model));
+}
+
+int RunWorker(const WorkerCliOptions& o, const ModelFactory& make_model) {
   if (o.amqp_url.empty() && o.queue_url.empty()) {
     EBB_LOG_ERROR(
         "no queue: set EBB_QUEUE_URL (an `ebb up`) or AMQP_URL (RabbitMQ)");
@@ -87,15 +106,11 @@ int RunWorker(const WorkerCliOptions& o) {
     EBB_LOG_ERROR("object store: {}", std::string(store.status().message()));
     return kExitFailure;
   }
-  auto sim_options = inference::SimOptionsFromEnv();
-  if (!sim_options.ok()) {
-    EBB_LOG_ERROR("{}", std::string(sim_options.status().message()));
-    return kExitUsage;
-  }
-  auto model = inference::SimTextToImage::Create(*sim_options);
+  auto model = make_model(o.model);
   if (!model.ok()) {
-    EBB_LOG_ERROR("model: {}", std::string(model.status().message()));
-    return kExitFailure;
+    EBB_LOG_ERROR("model {}: {}", o.model.model,
+                  std::string(model.status().message()));
+    return absl::IsInvalidArgument(model.status()) ? kExitUsage : kExitFailure;
   }
   absl::StatusOr<std::unique_ptr<queue::MessageQueue>> mq =
       absl::UnknownError("");

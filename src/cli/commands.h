@@ -138,6 +138,7 @@ struct SubmitOptions {
   std::string negative_prompt;
   std::optional<int> steps, width, height;
   std::optional<double> guidance_scale;
+  std::string scheduler;  // "" = the model's; euler|euler_a|ddim|lcm
   std::string scaled_job;
   std::vector<std::string> files;  // manifests naming the broker
   std::string amqp_url;            // --amqp-url / AMQP_URL
@@ -150,7 +151,20 @@ struct SubmitOptions {
 };
 int RunSubmit(const SubmitOptions& o);
 
+// Which model a worker or `ebb generate` runs, and how (cli/model_cli.h).
+struct ModelCliOptions {
+  // --model / -m / EBB_MODEL: "sim" (the procedural stand-in, runs inside
+  // `ebb`), or a diffusers folder / single-file .safetensors (runs in the
+  // ebb-diffusion binary, which loads libtorch).
+  std::string model = "sim";
+  std::string device = "cpu";  // --device / DEVICE: cpu | cuda | gpu
+  std::string dtype = "f32";   // --dtype: f32 | bf16
+  std::string vae_decoder;     // --vae-decoder: "" | vae | taesd=DIR
+  int threads = 0;  // --threads; 0 = the job's CPU limit, else the CPUs
+};
+
 struct WorkerCliOptions {
+  ModelCliOptions model;
   std::string
       queue_url;  // --queue-url / EBB_QUEUE_URL: an `ebb up`'s embedded queue
   std::string token;     // EBB_TOKEN: that `ebb up`'s API token
@@ -163,7 +177,7 @@ struct WorkerCliOptions {
   double take_timeout_s = 0;  // 0 = default
   std::string retry_backoff;  // "" = EBB_RETRY_BACKOFF or 5s
 };
-int RunWorker(const WorkerCliOptions& o);
+// RunWorker (with the model factory) is in cli/model_cli.h.
 
 struct DlqOptions {
   ServerOptions server;  // used when neither files nor amqp_url is given

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/model_flags.h"
 #include "common/log.h"
 
 namespace {
@@ -275,6 +276,10 @@ int main(int argc, char** argv) {
   c_submit->add_option("--height", submit.height, "pixels, multiple of 8");
   c_submit->add_option("--guidance-scale", submit.guidance_scale,
                        "classifier-free guidance");
+  c_submit
+      ->add_option("--scheduler", submit.scheduler,
+                   "euler | euler_a | ddim | lcm (default: the model's)")
+      ->check(CLI::IsMember({"euler", "euler_a", "ddim", "lcm"}));
   c_submit->add_option("--scaledjob", submit.scaled_job,
                        "target ScaledJob (default: the first)");
   c_submit->add_option("-f,--filename", submit.files,
@@ -297,46 +302,10 @@ int main(int argc, char** argv) {
   add_server(c_submit);
   add_output(c_submit, submit.output);
 
-  // worker
-  WorkerCliOptions worker;
-  worker.amqp_url = EnvOr("AMQP_URL", "");
-  // A job's own AMQP_URL (the seed's Secret) wins over the EBB_QUEUE_URL that
-  // `ebb up` gives every job.
-  if (worker.amqp_url.empty()) worker.queue_url = EnvOr("EBB_QUEUE_URL", "");
-  worker.token = EnvOr("EBB_TOKEN", "");
-  // Q_NAME (the reference demo's), else the queue of the trigger that started
-  // this job (set by `ebb up`), else "tasks".
-  worker.queue = EnvOr("Q_NAME", EnvOr("EBB_TRIGGER_QUEUE", "tasks"));
-  worker.store = EnvOr("EBB_STORE", "results");
-  worker.max_tasks = EnvOr("EXIT_AFTER_ONE_TASK", "1") == "1" ? 1 : 0;
-  auto* c_worker = app.add_subcommand(
-      "worker",
-      "Take requests from the queue, generate images, store them, then ack.\n"
-      "Job mode by default: one request, then exit.");
-  c_worker->add_option("--amqp-url", worker.amqp_url,
-                       "broker URL (env AMQP_URL)");
-  c_worker->add_option("--queue", worker.queue, "queue (env Q_NAME)")
-      ->capture_default_str();
-  c_worker->add_option("--dead-letter-queue", worker.dead_letter_queue,
-                       "default QUEUE.dead");
-  c_worker
-      ->add_option("--store", worker.store,
-                   "results directory or URI (env EBB_STORE)")
-      ->capture_default_str();
-  c_worker
-      ->add_option("--max-tasks", worker.max_tasks,
-                   "requests before exiting; 0 = forever")
-      ->capture_default_str();
-  c_worker->add_option(
-      "--attempt-limit", worker.attempt_limit,
-      "attempts per request before dead-lettering (env EBB_ATTEMPT_LIMIT)");
-  c_worker->add_option(
-      "--take-timeout", worker.take_timeout_s,
-      "seconds to wait for a request before exiting in job mode");
-  c_worker->add_option(
-      "--retry-backoff", worker.retry_backoff,
-      "delay before the first retry of a failed attempt, doubling each retry "
-      "up to 5m: 5s (default), 250ms, 0 = at once (env EBB_RETRY_BACKOFF)");
+  // worker, generate, tokenize (cli/model_flags.cc; shared with
+  // ebb-diffusion, which `ebb` execs for a real model)
+  ModelCommands model_cmds;
+  AddModelCommands(app, model_cmds, /*with_tokenize=*/true);
 
   // dlq
   DlqOptions dlq;
@@ -452,7 +421,21 @@ int main(int argc, char** argv) {
     if (submit.amqp_url.empty()) submit.amqp_url = EnvOr("AMQP_URL", "");
     return RunSubmit(submit);
   }
-  if (c_worker->parsed()) return RunWorker(worker);
+  if (model_cmds.worker_cmd->parsed()) {
+    const ModelCliOptions& m = model_cmds.worker.model;
+    if (IsSimModel(m.model)) return RunWorker(model_cmds.worker, MakeSimModel);
+    return ExecDiffusion("ebb worker --model " + m.model, argc, argv);
+  }
+  if (model_cmds.generate_cmd->parsed()) {
+    if (model_cmds.generate.model.model.empty()) {
+      std::cerr << "ebb generate: --model is required (a diffusers folder or "
+                   "a .safetensors file; or set EBB_MODEL)\n";
+      return kExitUsage;
+    }
+    return ExecDiffusion("ebb generate", argc, argv);
+  }
+  if (model_cmds.tokenize_cmd->parsed())
+    return RunTokenize(model_cmds.tokenize);
   if (c_dlq_list->parsed()) {
     if (dlq.amqp_url.empty()) dlq.amqp_url = EnvOr("AMQP_URL", "");
     dlq.server = server;

@@ -36,9 +36,9 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
   // Unknown fields are refused: a typo ("widht") must not silently become a
   // default.
   static const std::vector<std::string> kFields = {
-      "prompt",          "count",  "repeat", "parallel",
-      "negative_prompt", "seed",   "steps",  "guidance_scale",
-      "width",           "height", "model",  "scaledjob"};
+      "prompt", "count",     "repeat",         "parallel", "negative_prompt",
+      "seed",   "steps",     "guidance_scale", "width",    "height",
+      "model",  "scaledjob", "scheduler"};
   for (const auto& [key, value] : body.items()) {
     if (std::find(kFields.begin(), kFields.end(), key) != kFields.end())
       continue;
@@ -77,7 +77,8 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
        !std::isfinite(body["guidance_scale"].get<double>()))) {
     return Field("guidance_scale", "must be a number");
   }
-  for (const char* key : {"negative_prompt", "model", "scaledjob"}) {
+  for (const char* key :
+       {"negative_prompt", "model", "scaledjob", "scheduler"}) {
     if (body.contains(key) && !body[key].is_null() && !body[key].is_string()) {
       return Field(key, "must be a string");
     }
@@ -103,7 +104,7 @@ absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(
   }
   nlohmann::json base = {{"prompt", prompt}, {"count", count}};
   for (const char* key : {"negative_prompt", "seed", "steps", "width", "height",
-                          "guidance_scale", "model"}) {
+                          "guidance_scale", "model", "scheduler"}) {
     if (body.contains(key) && !body[key].is_null()) base[key] = body[key];
   }
   // The worker's own rules decide, so nothing accepted here is dead-lettered

@@ -18,7 +18,8 @@
 namespace ebb::cli {
 
 // Submit body: {"prompt": str, "count": 1-4, "negative_prompt", "seed",
-// "steps", "width", "height", "guidance_scale", "model", "repeat": N (separate
+// "steps", "width", "height", "guidance_scale", "model", "scheduler"
+// (euler|euler_a|ddim|lcm), "repeat": N (separate
 // requests, default 1), "parallel": bool (with count N: N requests of 1)}.
 // InvalidArgument naming the field and the rule.
 absl::StatusOr<std::vector<nlohmann::json>> BuildTasks(

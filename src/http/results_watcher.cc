@@ -41,6 +41,31 @@ absl::StatusOr<int64_t> Ready(queue::MessageQueue& mq,
 
 }  // namespace
 
+void RecordPhaseMetrics(metrics::Registry& metrics,
+                        const nlohmann::json& record) {
+  static const std::vector<double> kBounds = {0.05, 0.1, 0.25, 0.5, 1,  2.5,
+                                              5,    10,  20,   40,  80, 160};
+  static const std::pair<const char*, const char*> kPhases[] = {
+      {"text_encode_ms", "ebb_worker_text_encode_seconds"},
+      {"denoise_ms", "ebb_worker_denoise_seconds"},
+      {"decode_ms", "ebb_worker_decode_seconds"},
+      {"inference_ms", "ebb_worker_inference_seconds"}};
+  if (!record.is_object() || record.value("status", "") != "done") return;
+  const auto model = record.find("model");
+  const metrics::Labels labels = {
+      {"model", model != record.end() && model->is_string()
+                    ? model->get<std::string>()
+                    : std::string()}};
+  for (const auto& [field, name] : kPhases) {
+    metrics.Describe(name, "histogram",
+                     absl::StrCat("Worker time per done request in ", field,
+                                  " (from the result records), seconds."));
+    auto v = record.find(field);
+    if (v == record.end() || !v->is_number()) continue;
+    metrics.Observe(name, labels, v->get<double>() / 1000.0, kBounds);
+  }
+}
+
 std::optional<nlohmann::json> ProgressEvent(const std::string& text) {
   std::optional<worker::Progress> p = worker::ParseProgress(text);
   if (!p || p->id.empty()) return std::nullopt;
@@ -181,10 +206,14 @@ absl::Status ResultsWatcher::PollOnce() {
       }
       // The worker stores the images before the record, but a listing may
       // catch the record first: images are announced once all are listed.
-      const std::vector<std::string> images =
-          DoneImages(JsonNestingWithin(*text)
-                         ? nlohmann::json::parse(*text, nullptr, false)
-                         : nlohmann::json());
+      const nlohmann::json record =
+          JsonNestingWithin(*text)
+              ? nlohmann::json::parse(*text, nullptr, false)
+              : nlohmann::json();
+      if (!same && options_.metrics != nullptr) {
+        RecordPhaseMetrics(*options_.metrics, record);
+      }
+      const std::vector<std::string> images = DoneImages(record);
       bool all = !images.empty();
       for (const auto& k : images) all = all && keys.count(k) > 0;
       if (all) {

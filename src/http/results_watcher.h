@@ -20,6 +20,10 @@
 //     "ready", "leased": null (the broker does not say), "dead"} when either
 //     changed. A missing queue counts 0; a broken connection is reopened at
 //     the next round.
+//   - with `metrics`, each new done record adds its phases to the histograms
+//     ebb_worker_{text_encode,denoise,decode,inference}_seconds{model}
+//     (RecordPhaseMetrics). Workers are short-lived jobs with no /metrics of
+//     their own: `ebb up` aggregates their records.
 // Records present at Start() are not news: the first round only remembers
 // them. A failed List publishes nothing (an unknown listing is not "every
 // record gone").
@@ -42,6 +46,7 @@
 #include "absl/time/time.h"
 #include "http/api_context.h"
 #include "http/events.h"
+#include "metrics/metrics.h"
 #include "storage/object_store.h"
 
 namespace ebb::http {
@@ -57,7 +62,17 @@ struct ResultsWatcherOptions {
   // through `open_queue` ("" or no opener: none).
   std::string work_queue;
   QueueOpener open_queue;
+  // Phase histograms from new done records (nullptr: none). Must outlive the
+  // watcher.
+  metrics::Registry* metrics = nullptr;
 };
+
+// Describes the phase histograms in `metrics` and observes the phases of the
+// done record `record` (its text_encode_ms, denoise_ms, decode_ms and
+// inference_ms, in seconds, per request; a phase that is null or absent is
+// skipped), labelled with its model. Nothing for other records.
+void RecordPhaseMetrics(metrics::Registry& metrics,
+                        const nlohmann::json& record);
 
 // The `request` event for a result record's text: {"id", "status", "attempt",
 // "error"?}; nullopt when it is not a record with a string status. `id` is the

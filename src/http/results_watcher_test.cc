@@ -197,3 +197,32 @@ TEST(RequestEventFromRecordTest, NeedsAStatus) {
 
 }  // namespace
 }  // namespace ebb::http
+
+namespace ebb::http {
+namespace {
+
+TEST(RecordPhaseMetricsTest, DoneRecordsFeedThePhaseHistogramsByModel) {
+  metrics::Registry m;
+  RecordPhaseMetrics(m, {{"status", "done"},
+                         {"model", "sd-turbo"},
+                         {"text_encode_ms", 40},
+                         {"denoise_ms", 800},
+                         {"decode_ms", nullptr},
+                         {"inference_ms", 1300}});
+  RecordPhaseMetrics(
+      m, {{"status", "failed"}, {"model", "sd-turbo"}, {"text_encode_ms", 40}});
+  const metrics::Labels l = {{"model", "sd-turbo"}};
+  EXPECT_EQ(m.Count("ebb_worker_text_encode_seconds", l), 1u);
+  EXPECT_EQ(m.Count("ebb_worker_denoise_seconds", l), 1u);
+  EXPECT_EQ(m.Count("ebb_worker_decode_seconds", l), 0u);  // null: skipped
+  EXPECT_EQ(m.Count("ebb_worker_inference_seconds", l), 1u);
+  const std::string text = m.Exposition();
+  EXPECT_NE(text.find("ebb_worker_denoise_seconds_sum{model=\"sd-turbo\"} 0.8"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE ebb_worker_decode_seconds histogram"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ebb::http

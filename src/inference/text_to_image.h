@@ -76,10 +76,14 @@ struct GenerationInfo {
   // prompt was cut to the text encoder's context (77 for CLIP).
   int prompt_tokens = 0;
   bool truncated = false;
-  // Wall milliseconds of each phase of this image.
+  // Wall milliseconds of each phase of this image: tokenizing the prompts,
+  // the text encoder, the denoising loop (the sum of step_ms), decoding the
+  // latents to pixels; step_ms has one entry per step run.
+  double tokenize_ms = 0;
   double text_encode_ms = 0;
   double denoise_ms = 0;
   double decode_ms = 0;
+  std::vector<double> step_ms;
   std::string device;  // where it ran: "cpu", "cuda" ("" = not stated)
   // The size the model generated at when smaller than the delivered image
   // (a model's native size, then upscaled); 0 = same as delivered.

@@ -15,6 +15,7 @@
 #ifndef EBB_METRICS_METRICS_H_
 #define EBB_METRICS_METRICS_H_
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,7 +37,18 @@ class Registry {
   void Add(const std::string& name, const Labels& labels, double delta = 1);
   // 0 when never set.
   double Get(const std::string& name, const Labels& labels) const;
-  // Removes every series of `name` whose labels include all of `match`.
+  // Histograms: records one observation `value` in the histogram `name`
+  // (Describe it with type "histogram") with upper bounds `bounds`
+  // (ascending; +Inf is implied). The first observation of a series fixes
+  // its bounds. Exposed as name_bucket{...,le="..."} (cumulative),
+  // name_sum and name_count.
+  void Observe(const std::string& name, const Labels& labels, double value,
+               const std::vector<double>& bounds);
+  // Observations so far in histogram series `name`/`labels` (0 when none).
+  uint64_t Count(const std::string& name, const Labels& labels) const;
+
+  // Removes every series (histograms too) of `name` whose labels include all
+  // of `match`.
   void Remove(const std::string& name, const Labels& match);
 
   // The whole registry in Prometheus text format, families sorted by name.
@@ -47,6 +59,13 @@ class Registry {
     std::string type = "gauge";
     std::string help;
     std::map<Labels, double> series;
+    struct Histogram {
+      std::vector<double> bounds;
+      std::vector<uint64_t> counts;  // per bucket (not cumulative), +Inf last
+      double sum = 0;
+      uint64_t count = 0;
+    };
+    std::map<Labels, Histogram> histograms;
   };
   mutable std::mutex mu_;
   std::map<std::string, Family> families_;

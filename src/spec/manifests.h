@@ -123,6 +123,9 @@ struct Container {
   std::vector<VolumeMount> volume_mounts;
   std::optional<ExecProbe>
       readiness_probe;  // only `exec` probes are run locally
+  // resources.limits.cpu as written ("2", "1.5", "500m"); "" = none. The
+  // local executor hands it to the job as EBB_CPU_LIMIT (worker threads).
+  std::string cpu_limit;
   SourceLocation location;
 };
 

@@ -125,6 +125,14 @@ void ParseContainer(ParseContext* ctx, const YAML::Node& node,
   }
   ParseProbe(ctx, node["readinessProbe"], path + ".readinessProbe",
              &c->readiness_probe);
+  const YAML::Node resources = node["resources"];
+  if (Present(resources) && resources.IsMap()) {
+    const YAML::Node limits = resources["limits"];
+    if (Present(limits) && limits.IsMap()) {
+      const YAML::Node cpu = limits["cpu"];
+      if (Present(cpu) && cpu.IsScalar()) c->cpu_limit = cpu.Scalar();
+    }
+  }
 }
 
 void ParseVolume(ParseContext* ctx, const YAML::Node& node,

@@ -226,6 +226,29 @@ spec:
   EXPECT_TRUE(r.diagnostics.empty()) << AllDiagnostics(r);
 }
 
+TEST(ParseTest, ContainerCpuLimitIsKeptAsWritten) {
+  LoadResult r = LoadText(R"(apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata: {name: j}
+spec:
+  jobTargetRef:
+    template:
+      spec:
+        containers:
+          - {name: a, image: i, resources: {limits: {cpu: 500m, memory: 1Gi}}}
+          - {name: b, image: i, resources: {limits: {cpu: 2}}}
+          - {name: c, image: i}
+  triggers: [{type: rabbitmq, metadata: {queueName: q}}]
+)");
+  ASSERT_EQ(r.manifests.scaled_jobs.size(), 1u) << AllDiagnostics(r);
+  const auto& cs =
+      r.manifests.scaled_jobs[0].job_target_ref.template_.containers;
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_EQ(cs[0].cpu_limit, "500m");
+  EXPECT_EQ(cs[1].cpu_limit, "2");
+  EXPECT_EQ(cs[2].cpu_limit, "");
+}
+
 TEST(ParseTest, TypoInContainerFieldIsWarnedWithSuggestion) {
   LoadResult r = LoadText(R"(apiVersion: keda.sh/v1alpha1
 kind: ScaledJob

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "worker/record.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "common/json_limits.h"
 #include "nlohmann/json.hpp"
@@ -40,10 +42,44 @@ std::string RecordJson(const ResultRecord& r) {
   j["created_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", r.created_at,
                                      absl::UTCTimeZone());
   j["images"] = r.images;
+  const nlohmann::ordered_json null;
+  const auto* g = r.generation.has_value() ? &*r.generation : nullptr;
+  auto ms = [](double v) { return static_cast<int64_t>(std::llround(v)); };
+  j["scheduler"] = g ? nlohmann::ordered_json(g->scheduler) : null;
+  j["steps"] = g ? nlohmann::ordered_json(g->steps) : null;
+  j["text_encode_ms"] =
+      g ? nlohmann::ordered_json(ms(g->text_encode_ms)) : null;
+  j["denoise_ms"] = g ? nlohmann::ordered_json(ms(g->denoise_ms)) : null;
+  j["decode_ms"] = g ? nlohmann::ordered_json(ms(g->decode_ms)) : null;
+  j["prompt_tokens"] = g ? nlohmann::ordered_json(g->prompt_tokens) : null;
+  j["truncated"] = g ? nlohmann::ordered_json(g->truncated) : null;
+  j["device"] = g ? nlohmann::ordered_json(g->device) : null;
+  j["native_width"] = g ? nlohmann::ordered_json(
+                              g->native_width ? g->native_width : r.task.width)
+                        : null;
+  j["native_height"] =
+      g ? nlohmann::ordered_json(g->native_height ? g->native_height
+                                                  : r.task.height)
+        : null;
   // Replace invalid UTF-8 rather than throw (error texts may carry bytes).
   return j.dump(4, ' ', false,
                 nlohmann::ordered_json::error_handler_t::replace);
 }
+
+void AddGeneration(const inference::GenerationInfo& image,
+                   std::optional<inference::GenerationInfo>* request) {
+  if (!request->has_value()) {
+    *request = image;
+    (*request)->step_ms.clear();
+    return;
+  }
+  inference::GenerationInfo& r = **request;
+  r.tokenize_ms += image.tokenize_ms;
+  r.text_encode_ms += image.text_encode_ms;
+  r.denoise_ms += image.denoise_ms;
+  r.decode_ms += image.decode_ms;
+}
+
 
 namespace {
 

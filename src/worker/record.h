@@ -27,6 +27,21 @@
 //                                  for requests failed without processing
 //   inference_ms                   generating + PNG-encoding all images
 //   upload_ms                      storing the images (not the record)
+//   What ran (null in a record failed before any image was generated):
+//   scheduler                      the scheduler used: euler, euler_a, ddim,
+//                                  lcm; "sim" for the procedural stand-in
+//   steps                          denoising steps run per image
+//   text_encode_ms, denoise_ms,    the model's phases, summed over the
+//   decode_ms                      request's images (inference_ms also
+//                                  holds tokenizing, PNG encoding, ...)
+//   prompt_tokens                  prompt tokens before truncation (no
+//                                  BOS/EOS; 0 for the sim)
+//   truncated                      the prompt was cut to the text encoder's
+//                                  context (75 tokens for CLIP)
+//   device                         where it ran: "cpu" or "cuda"
+//   native_width, native_height    the size the model generated at: the
+//                                  image size, or the model's native size
+//                                  when the image was upscaled from it
 //   created_at                     ISO 8601 UTC, e.g. 2026-01-01T00:00:00.000Z
 //   images                         the keys written, ["<id>-1.png", ...];
 //                                  [] when failed or cancelled
@@ -42,6 +57,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "inference/text_to_image.h"
 #include "worker/task.h"
 
 namespace ebb::worker {
@@ -61,7 +77,15 @@ struct ResultRecord {
   int64_t upload_ms = 0;
   absl::Time created_at;
   std::vector<std::string> images;
+  // What ran, phase timings summed over the images (RecordJson fields
+  // scheduler ... native_height); nullopt = no image generated.
+  std::optional<inference::GenerationInfo> generation;
 };
+
+// Folds one image's info into a request's: the first is copied, later ones
+// add their phase times.
+void AddGeneration(const inference::GenerationInfo& image,
+                   std::optional<inference::GenerationInfo>* request);
 
 // "<id>-<n>.png", n counting from 1.
 std::string ImageKey(const std::string& id, int n);

@@ -33,6 +33,20 @@ TEST(RecordTest, DoneRecordHasEveryField) {
   r.upload_ms = 30;
   r.created_at = absl::FromUnixMillis(1767225600123);
   r.images = {"abc-1.png", "abc-2.png"};
+  inference::GenerationInfo one;
+  one.scheduler = "euler";
+  one.steps = 4;
+  one.prompt_tokens = 80;
+  one.truncated = true;
+  one.text_encode_ms = 10.4;
+  one.denoise_ms = 100.2;
+  one.decode_ms = 30;
+  one.step_ms = {25, 25, 25, 25.2};
+  one.device = "cpu";
+  one.native_width = 64;
+  one.native_height = 32;
+  AddGeneration(one, &r.generation);
+  AddGeneration(one, &r.generation);  // two images: phases summed
   auto j = nlohmann::json::parse(RecordJson(r));
   EXPECT_EQ(j["prompt"], "\"cat\"");
   EXPECT_EQ(j["negative_prompt"], "");
@@ -55,7 +69,28 @@ TEST(RecordTest, DoneRecordHasEveryField) {
   EXPECT_EQ(j["upload_ms"], 30);
   EXPECT_EQ(j["created_at"], "2026-01-01T00:00:00.123Z");
   EXPECT_EQ(j["images"], nlohmann::json({"abc-1.png", "abc-2.png"}));
-  EXPECT_EQ(j.size(), 21u);
+  EXPECT_EQ(j["scheduler"], "euler");
+  EXPECT_EQ(j["steps"], 4);
+  EXPECT_EQ(j["text_encode_ms"], 21);
+  EXPECT_EQ(j["denoise_ms"], 200);
+  EXPECT_EQ(j["decode_ms"], 60);
+  EXPECT_EQ(j["prompt_tokens"], 80);
+  EXPECT_EQ(j["truncated"], true);
+  EXPECT_EQ(j["device"], "cpu");
+  EXPECT_EQ(j["native_width"], 64);
+  EXPECT_EQ(j["native_height"], 32);
+  EXPECT_EQ(j.size(), 31u);
+}
+
+TEST(RecordTest, NativeSizeIsTheImageSizeWhenNotUpscaled) {
+  ResultRecord r;
+  r.task.width = 256;
+  r.task.height = 128;
+  r.done = true;
+  AddGeneration(inference::GenerationInfo{}, &r.generation);
+  auto j = nlohmann::json::parse(RecordJson(r));
+  EXPECT_EQ(j["native_width"], 256);
+  EXPECT_EQ(j["native_height"], 128);
 }
 
 TEST(RecordTest, FailedRecordCarriesTheErrorAndNullWait) {
@@ -67,6 +102,11 @@ TEST(RecordTest, FailedRecordCarriesTheErrorAndNullWait) {
   EXPECT_EQ(j["error"], "simulated failure");
   EXPECT_TRUE(j["queue_wait_ms"].is_null());
   EXPECT_TRUE(j["images"].empty());
+  for (const char* k : {"scheduler", "steps", "text_encode_ms", "denoise_ms",
+                        "decode_ms", "prompt_tokens", "truncated", "device",
+                        "native_width", "native_height"}) {
+    EXPECT_TRUE(j.contains(k) && j[k].is_null()) << k;
+  }
 }
 
 }  // namespace

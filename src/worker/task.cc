@@ -113,6 +113,18 @@ absl::StatusOr<Task> ParseObject(const Json& j) {
   s = StringField(j, "model");
   if (!s.ok()) return s.status();
   t.model = s->value_or("");
+  s = StringField(j, "scheduler");
+  if (!s.ok()) return s.status();
+  t.scheduler = s->value_or("");
+  if (!t.scheduler.empty()) {
+    bool known = false;
+    for (const char* k : kSchedulers) known = known || t.scheduler == k;
+    if (!known) {
+      return Invalid(absl::StrCat("scheduler \"", t.scheduler.substr(0, 40),
+                                  "\" is not one of euler, euler_a, ddim, "
+                                  "lcm"));
+    }
+  }
 
   absl::StatusOr<std::optional<int64_t>> n = IntField(j, "count", 1, kMaxCount);
   if (!n.ok()) return n.status();

@@ -22,6 +22,8 @@
 //   width, height   integer 64..2048, multiple of 8, default 512 (pixels)
 //   guidance_scale  number 0..30, default 1.0
 //   model           string, default "" (= whatever the worker serves)
+//   scheduler       string, default "" (= the model's own); else one of
+//                   euler, euler_a, ddim, lcm (kSchedulers)
 // A JSON null counts as absent. Unknown fields are ignored.
 //
 // Before any JSON is parsed, the body must be at most kMaxBodyBytes and nest
@@ -48,6 +50,9 @@ inline constexpr int kMaxIdBytes = 128;
 // hands to the JSON parser.
 inline constexpr size_t kMaxBodyBytes = 256 * 1024;
 inline constexpr int kMaxJsonDepth = 32;  // = common kMaxJsonNesting
+// The schedulers a task may ask for (the diffusion backend's).
+inline constexpr const char* kSchedulers[] = {"euler", "euler_a", "ddim",
+                                              "lcm"};
 
 // OK when `body` is at most kMaxBodyBytes and its arrays/objects nest at most
 // kMaxJsonDepth deep; InvalidArgument ("invalid task: body is N bytes (max
@@ -66,7 +71,8 @@ struct Task {
   int width = 512;   // pixels
   int height = 512;  // pixels
   double guidance_scale = 1.0;
-  std::string model;  // "" = the worker's model
+  std::string model;      // "" = the worker's model
+  std::string scheduler;  // "" = the model's; else one of kSchedulers
 };
 
 // Parses and validates a message body. InvalidArgument with a message such as

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -99,6 +100,24 @@ TEST(ParseTaskTest, PromptLimitCountsCharactersNotBytes) {
 
 TEST(ParseTaskTest, InvalidUtf8IsRejected) {
   EXPECT_FALSE(ParseTask("{\"prompt\": \"\xff\xfe\"}").ok());
+}
+
+TEST(ParseTaskTest, SchedulerIsOneOfTheKnownOnesOrAbsent) {
+  EXPECT_EQ(ParseTask(R"({"prompt": "x"})")->scheduler, "");
+  EXPECT_EQ(ParseTask(R"({"prompt": "x", "scheduler": null})")->scheduler, "");
+  for (const char* s : {"euler", "euler_a", "ddim", "lcm"}) {
+    auto t = ParseTask(
+        absl::StrCat(R"({"prompt": "x", "scheduler": ")", s, R"("})"));
+    ASSERT_TRUE(t.ok()) << s << ": " << t.status();
+    EXPECT_EQ(t->scheduler, s);
+  }
+  auto bad = ParseTask(R"({"prompt": "x", "scheduler": "dpm++"})");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("scheduler \"dpm++\" is not one of euler, euler_a"));
+  EXPECT_THAT(
+      ParseTask(R"({"prompt": "x", "scheduler": 3})").status().message(),
+      HasSubstr("scheduler must be a string"));
 }
 
 TEST(DeriveSeedTest, StablePerIdAnd32Bit) {

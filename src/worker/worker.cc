@@ -289,6 +289,7 @@ absl::Status Worker::Render(ResultRecord& rec, bool* refused) {
     req.width = task.width;
     req.height = task.height;
     req.guidance_scale = task.guidance_scale;
+    req.scheduler = task.scheduler;
     const std::string where = absl::StrCat("image ", n, " of ", task.count);
     absl::Time t0 = clock_.Now();
     req.on_step = [this, n, stop = StopWatch(task.id, task.count - n, t0)](
@@ -312,6 +313,7 @@ absl::Status Worker::Render(ResultRecord& rec, bool* refused) {
     }
     absl::Time t1 = clock_.Now();
     inference += t1 - t0;
+    AddGeneration(image->info, &rec.generation);
     const std::string key = ImageKey(task.id, n);
     EBB_RETURN_IF_ERROR(Annotate(store_.Put(key, *png, "image/png"),
                                  absl::StrCat("while storing ", key)));

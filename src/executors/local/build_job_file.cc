@@ -81,6 +81,8 @@ absl::StatusOr<JobFile> LocalExecutor::BuildJobFile(
     }
     auto env_it = request.env.find(c.name);
     if (env_it != request.env.end()) cs.env = env_it->second;
+    // The container's CPU limit sizes the worker's compute threads.
+    if (!c.cpu_limit.empty()) SetEnv(&cs.env, "EBB_CPU_LIMIT", c.cpu_limit);
     if (m != nullptr)
       for (const auto& [k, v] : m->env) SetEnv(&cs.env, k, v);
     for (const auto& [k, v] : request.extra_env) SetEnv(&cs.env, k, v);

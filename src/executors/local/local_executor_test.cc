@@ -155,6 +155,15 @@ TEST_F(LocalExecutorTest, ResolvedEnvIsPresentAndHostEnvIsNot) {
   EXPECT_EQ(sb.st_mode & 0077, 0u);
 }
 
+TEST_F(LocalExecutorTest, ContainerCpuLimitIsPassedAsEbbCpuLimit) {
+  spec::Container c = Sh("main", "echo \"L=$EBB_CPU_LIMIT\"");
+  c.cpu_limit = "1500m";
+  auto job = ex_->Create(Request({c}));
+  ASSERT_TRUE(job.ok()) << job.status();
+  WaitState(job->name, JobState::kSucceeded);
+  EXPECT_EQ(Log(job->name, ""), "L=1500m\n");
+}
+
 TEST_F(LocalExecutorTest, UnmappedImageWithoutCommandFailsCreate) {
   options_.image_map = ImageMap();
   auto map = ImageMap::Parse("images: []\n", "/etc/ebb/images.yaml");

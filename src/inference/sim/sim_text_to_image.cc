@@ -108,7 +108,14 @@ absl::StatusOr<Image> SimTextToImage::Generate(const GenerateRequest& request) {
       std::regex_search(request.prompt, *fail_regex_)) {
     return absl::InternalError("simulated failure");
   }
-  return RenderSimImage(request);
+  Image image = RenderSimImage(request);
+  // What ran: no scheduler, no tokenizer; the simulated time counts as
+  // denoising.
+  image.info.scheduler = "sim";
+  image.info.steps = request.steps;
+  image.info.device = "cpu";
+  image.info.denoise_ms = static_cast<double>(options_.inference_ms);
+  return image;
 }
 
 }  // namespace ebb::inference

@@ -208,20 +208,5 @@ TEST_F(PipelineTest, FolderErrorsAreClear) {
   fs::remove_all(bad);
 }
 
-TEST_F(PipelineTest, EbbGenerateWritesAPng) {
-  fs::path out = *dir_ / "out.png";
-  std::string cmd = std::string(EBB_GENERATE_BIN) + " -m " + dir_->string() +
-                    " --width 64 --height 64 --seed 3 --threads 1 --out " +
-                    out.string() + " 'a red cube' 2>" +
-                    (*dir_ / "log").string();
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadAll(*dir_ / "log");
-  std::string png = ReadAll(out);
-  ASSERT_GT(png.size(), 8u);
-  EXPECT_EQ(png.substr(1, 3), "PNG");
-  EXPECT_THAT(ReadAll(*dir_ / "log"), HasSubstr("text encoder"));
-  std::string bad = std::string(EBB_GENERATE_BIN) + " --bogus 2>/dev/null";
-  EXPECT_NE(std::system(bad.c_str()), 0);
-}
-
 }  // namespace
 }  // namespace ebb::inference::diffusion
