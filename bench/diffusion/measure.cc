@@ -266,7 +266,9 @@ absl::StatusOr<SdCppResult> RunSdCpp(const std::string& sd_cli,
   // "Elapsed (wall clock) time (h:mm:ss or m:ss): 1:23.45"
   std::smatch m;
   if (std::regex_search(
-          log, m, std::regex(R"(Elapsed \(wall clock\)[^:]*: ([0-9:.]+))"))) {
+          log, m,
+          std::regex(
+              R"(Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([0-9:.]+))"))) {
     double s = 0;
     std::stringstream parts(m[1].str());
     std::string part;
