@@ -157,13 +157,11 @@ TEST(S3SpineTest, S3DownDuringUploadIsRetriedAndNoRecordPrecedesItsImages) {
       WaitUntil([&] { return !up.WorkerPids().empty(); }, absl::Seconds(30)));
   s3.StopS3rver();
   // The proxy logs every signed request it forwards; s3rver being down, the
-  // first upload of this request gets 503. Bring S3 back only after that.
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return absl::StrContains(s3.ProxyLog(),
-                                 "verified PUT /images/" + ids[0]);
-      },
-      absl::Seconds(60)))
+  // first image's upload gets 503. Bring S3 back only after that (not after
+  // the request's progress object, `ID.progress`, which is PUT earlier).
+  const std::string put = "verified PUT /images/" + ids[0] + "-1.png";
+  ASSERT_TRUE(WaitUntil([&] { return absl::StrContains(s3.ProxyLog(), put); },
+                        absl::Seconds(60)))
       << up.log() << s3.ProxyLog();
   ASSERT_TRUE(s3.StartS3rver());
   std::vector<std::string> keys;
@@ -182,7 +180,6 @@ TEST(S3SpineTest, S3DownDuringUploadIsRetriedAndNoRecordPrecedesItsImages) {
   // 503 and the retry that stored it (by the store's backoff or a later
   // attempt).
   const std::string log = s3.ProxyLog();
-  const std::string put = "verified PUT /images/" + ids[0] + "-1.png";
   size_t puts = 0;
   for (size_t at = log.find(put); at != std::string::npos;
        at = log.find(put, at + 1))
