@@ -45,7 +45,7 @@ constexpr char kUsage[] =
     "  --sizes=256,512      image sizes (square) for UNet and VAE\n"
     "  --profile=512        per-op profile of one SD 1.5 UNet eval at this\n"
     "                       size (0: none)\n"
-    "  --mallopt=1          glibc malloc tuned as ebb-generate does (0: off)\n"
+    "  --mallopt=1          glibc malloc tuned as ebb-diffusion does (0: off)\n"
     "  --peers=DIR          ../shared/peers/sdcpp or ../../shared/peers/sdcpp "
     "(gemm_peak.py, flops_sd15.py)\n"
     "  --sd_cli=PATH        stable-diffusion.cpp's sd-cli\n"
