@@ -80,7 +80,6 @@ void AddGeneration(const inference::GenerationInfo& image,
   r.decode_ms += image.decode_ms;
 }
 
-
 namespace {
 
 bool HasStatus(const std::string& json, const char* status) {
