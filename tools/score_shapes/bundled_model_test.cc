@@ -30,7 +30,10 @@ constexpr double kMinHeldBackground = 50, kMinHeldColour = 0, kMinHeldShape = 0;
 class BundledModelTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    at::set_num_threads(2);
+    // One thread: ctest runs two tests at once, and libtorch's OpenMP
+    // threads spin-wait, so two of them beside other busy processes ran this
+    // suite 10x slower (a 300 s timeout with two CPU hogs beside the suite).
+    at::set_num_threads(1);
     auto p = diff::Pipeline::Load(EBB_BUNDLED_MODEL);
     ASSERT_TRUE(p.ok()) << p.status();
     pipeline_ = p->release();
