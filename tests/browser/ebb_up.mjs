@@ -2,7 +2,8 @@
 // A single-node `ebb up` for browser tests that stop and start it again on the same
 // port and data directory (the page must notice both), and `ebb` CLI calls against it.
 import { spawn, execFile } from 'node:child_process';
-import { waitFor } from './helpers.mjs';
+import fs from 'node:fs';
+import { supervisorPids, waitFor } from './helpers.mjs';
 
 /**
  * Starts `ebb up` (single node: embedded queue, `ebb worker` jobs) and waits for
@@ -39,4 +40,22 @@ export function ebbCli(ebb, server, dataDir, args) {
     execFile(ebb, args, { env: { ...process.env, EBB_SERVER: server, EBB_DATA_DIR: dataDir }, timeout: 60000 },
       (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
   });
+}
+
+// After a browser test: closes the browser, kills `ebb up` and any job
+// supervisors it left, and removes the temporary folder (kept when
+// EBB_KEEP_TMP is set). Every argument may be undefined (a failed setup).
+export async function tearDown({ context, up, dataDir, tmp }) {
+  if (context) await context.close().catch(() => {});
+  if (up) await up.stop('SIGKILL');
+  if (dataDir) {
+    for (const pid of supervisorPids(dataDir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  if (tmp && !process.env.EBB_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROME_ARGS, freePort, hasRequestControlApi, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
-import { startEbbUp } from './ebb_up.mjs';
+import { CHROME_ARGS, freePort, hasRequestControlApi, waitFor as waitForLogged } from './helpers.mjs';
+import { startEbbUp, tearDown } from './ebb_up.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -73,20 +73,7 @@ before(async () => {
   await page.waitForSelector('#live[data-state="live"]', { timeout: 15000 });
 });
 
-after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (up) await up.stop('SIGKILL');
-  if (dataDir) {
-    for (const pid of supervisorPids(dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  if (tmp && !process.env.EBB_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => tearDown({ context, up, dataDir, tmp }));
 
 async function submitFromPage(prompt, steps) {
   await page.fill('#prompt', prompt);

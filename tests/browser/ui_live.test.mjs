@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROME_ARGS, freePort, supervisorPids, waitFor as waitForLogged } from './helpers.mjs';
-import { startEbbUp, ebbCli } from './ebb_up.mjs';
+import { CHROME_ARGS, freePort, waitFor as waitForLogged } from './helpers.mjs';
+import { startEbbUp, ebbCli, tearDown } from './ebb_up.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -56,20 +56,7 @@ before(async () => {
   await page.waitForSelector('#live[data-state="live"]', { timeout: 15000 });
 });
 
-after(async () => {
-  if (context) await context.close().catch(() => {});
-  if (up) await up.stop('SIGKILL');
-  if (dataDir) {
-    for (const pid of supervisorPids(dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  if (tmp && !process.env.EBB_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(() => tearDown({ context, up, dataDir, tmp }));
 
 test('an image submitted with `ebb submit` appears in the open page without a reload', async () => {
   const loads = [];
