@@ -51,6 +51,11 @@ export function connect() {
   }
 }
 
+/** True while the stream is open (not reconnecting). */
+export function isLive() {
+  return source !== null && source.readyState === EventSource.OPEN;
+}
+
 function setStatus(state, text) {
   const el = document.getElementById('live');
   if (!el) return;

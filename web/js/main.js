@@ -59,9 +59,12 @@ events.on('open', (reconnected) => {
   document.body.dataset.auth = 'in';
   document.getElementById('signin').hidden = true;
   if (!reconnected && document.body.dataset.stale !== 'true') return;
-  // Back: read everything again, then clear the stale marks.
-  Promise.allSettled([resyncRequests(), resyncAutoscaler(), refreshGallery(true), refreshDeadLetters()]).then(() =>
-    setStale(false));
+  // Back: read everything again, then clear the stale marks, unless the stream
+  // dropped again meanwhile (a server that is shutting down accepts a reconnect,
+  // then closes it: the page stays stale).
+  Promise.allSettled([resyncRequests(), resyncAutoscaler(), refreshGallery(true), refreshDeadLetters()]).then(() => {
+    if (events.isLive()) setStale(false);
+  });
 });
 
 const decisions = document.getElementById('decisions-box');
