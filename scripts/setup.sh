@@ -12,9 +12,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # reference SigV4 signer of the verifying proxy (tests call /usr/bin/aws: another
 # aws-cli may come first on PATH).
 # libtorch-dev: the diffusion backend (src/inference/diffusion, linked only by the
-# worker-side inference binary). libopenblas0-pthread: Debian's libtorch calls
+# worker-side inference binary). libopenblas0-openmp: Debian's libtorch calls
 # whatever libblas.so.3 is selected, and the reference BLAS it defaults to is ~20x
-# slower for linear layers and attention; OpenBLAS takes over that alternative.
+# slower for linear layers and attention. The OpenMP build of OpenBLAS shares
+# libtorch's OpenMP threads; the pthread build adds its own spinning threads
+# beside them, which made a training step of the bundled model 2.2x slower and
+# one at 1 thread burn 1.9 CPUs (BENCHMARKS.md). Selected below even where the
+# pthread build is installed too.
 # python3-kubernetes: the generated Kubernetes API models (V1Job, ...) that check
 # every Job the Kubernetes executor renders (src/executors/kubernetes/testing/
 # check_v1job.py), an implementation independent of ebb's.
@@ -23,7 +27,7 @@ PACKAGES=(
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev libfmt-dev librabbitmq-dev libcurl4-openssl-dev libssl-dev
   libcpp-httplib-dev libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libtorch-dev libopenblas0-pthread
+  libbenchmark-dev libtorch-dev libopenblas0-openmp
   rabbitmq-server awscli python3-kubernetes
 )
 
@@ -48,6 +52,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+# libblas.so.3, liblapack.so.3 and libopenblas.so.0 from the OpenMP OpenBLAS
+# (the pthread build, if installed, has a higher priority in auto mode).
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+arch=$(uname -m)-linux-gnu
+for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+  want=/usr/lib/$arch/openblas-openmp/$lib
+  link=$(readlink -f "/usr/lib/$arch/$lib" 2>/dev/null || true)
+  if [ -e "$want" ] && [ "$link" != "$(readlink -f "$want")" ]; then
+    echo "setup: selecting the OpenMP OpenBLAS for $lib"
+    $SUDO update-alternatives --set "$lib-$arch" "$want" >/dev/null
+  fi
+done
 
 # npm test tools: playwright-core (browser test) and s3rver (the S3 peer).
 if [ ! -d "$ROOT/node_modules/playwright-core" ] || [ ! -d "$ROOT/node_modules/s3rver" ]; then
