@@ -396,7 +396,7 @@ int RunUp(const UpOptions& in) {
   (*embedded)->SetListener(QueueEventForwarder(hub, **ctl, **embedded, **store,
                                                [&results] { results.Wake(); }));
 
-  Submitter submitter(**ctl, embedded->get());
+  Submitter submitter(**ctl, embedded->get(), store->get());
   http::ApiContext ctx;
   ctx.controller = ctl->get();
   ctx.executor = executor->get();

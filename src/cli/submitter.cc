@@ -2,11 +2,35 @@
 #include "cli/submitter.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "cli/publish.h"
 #include "common/log.h"
 #include "common/secrets.h"
+#include "worker/control.h"
 
 namespace ebb::cli {
+
+// After the publish, never before: a marker must not announce a request the
+// broker never took. A failed write loses nothing (the message is queued); the
+// request is then known only once a worker reports it.
+void Submitter::RecordSubmitted(const std::vector<nlohmann::json>& tasks,
+                                size_t published) {
+  if (store_ == nullptr) return;
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < published && i < tasks.size(); ++i) {
+    const std::string id = tasks[i].value("id", "");
+    auto body = worker::SubmittedJson(tasks[i].dump(), now);
+    if (id.empty() || !body) continue;
+    absl::Status s =
+        store_->Put(worker::SubmittedKey(id), *body, "application/json");
+    if (!s.ok()) {
+      EBB_LOG_WARN(
+          "request {} is queued, but its submitted marker could not be "
+          "stored ({}): the API knows it once a worker reports it",
+          id, s.ToString());
+    }
+  }
+}
 
 absl::StatusOr<std::vector<std::string>> Submitter::Submit(
     const nlohmann::json& body) {
@@ -56,6 +80,7 @@ absl::StatusOr<std::vector<std::string>> Submitter::Submit(
       conn->mq.reset();  // reconnect once: the connection may be stale
   }
   if (!ids.empty()) controller_.WakeQueue(target->queue);
+  RecordSubmitted(*tasks, ids.size());
   if (ids.size() < tasks->size()) {
     return absl::UnavailableError(
         absl::StrCat(MaskUrlCredentials(std::string(status.message())),

@@ -151,6 +151,42 @@ TEST_F(ApiRequestsTest, DeleteRemovesImagesAndRecordAndLeavesATombstone) {
   EXPECT_EQ(DeleteAuthed("/api/v1/requests/r1")->status, 200);
 }
 
+// RabbitMQ mode: a request `ebb up` published is known from its
+// <id>.submitted object before any worker reports it, until its record
+// supersedes it; DELETE removes the marker too.
+TEST_F(ApiRequestsTest, SubmittedMarkerMakesAQueuedRequestKnownUntilItsRecord) {
+  StartServer();
+  auto body = worker::SubmittedJson(
+      R"({"id":"q1","prompt":"a heron at dawn","count":2,"seed":7})",
+      absl::Now());
+  ASSERT_TRUE(body.has_value());
+  ASSERT_TRUE(store_.Put(worker::SubmittedKey("q1"), *body, "application/json")
+                  .ok());
+  auto r = GetAuthed("/api/v1/requests/q1");
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto j = Body(r);
+  EXPECT_EQ(j["status"], "queued");
+  EXPECT_EQ(j["prompt"], "a heron at dawn");
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_EQ(j["count"], 2);
+  EXPECT_TRUE(j.contains("estimate"));
+  EXPECT_EQ(Ids("?status=queued"), (std::set<std::string>{"q1"}));
+  EXPECT_EQ(Ids("?q=heron"), (std::set<std::string>{"q1"}));
+
+  PutRecord("q1", "done", "a heron at dawn", 2);
+  EXPECT_EQ(Body(GetAuthed("/api/v1/requests/q1"))["status"], "done");
+  EXPECT_EQ(Ids("?status=queued"), std::set<std::string>{});
+
+  auto del = DeleteAuthed("/api/v1/requests/q1");
+  ASSERT_EQ(del->status, 200) << del->body;
+  EXPECT_FALSE(store_.Head(worker::SubmittedKey("q1")).ok());
+  // Not JSON: no such request is made up.
+  ASSERT_TRUE(store_.Put(worker::SubmittedKey("q2"), "nonsense", "text/plain")
+                  .ok());
+  EXPECT_EQ(GetAuthed("/api/v1/requests/q2")->status, 404);
+  EXPECT_FALSE(worker::SubmittedJson("[1]", absl::Now()).has_value());
+}
+
 TEST_F(ApiRequestsTest, ListFiltersByStatusAndTextAndHidesDeleted) {
   StartServer();
   PutRecord("a", "done", "A red Fox");

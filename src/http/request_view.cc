@@ -47,6 +47,15 @@ std::string StatusOf(const std::optional<RequestInfo>& row,
   return status;
 }
 
+std::optional<nlohmann::json> ReadSubmitted(storage::ObjectStore* store,
+                                           const std::string& id) {
+  auto data = store->Get(worker::SubmittedKey(id));
+  if (!data.ok() || !JsonNestingWithin(*data)) return std::nullopt;
+  nlohmann::json j = nlohmann::json::parse(*data, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  return j;
+}
+
 }  // namespace
 
 RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id) {
@@ -57,6 +66,7 @@ RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id) {
   if (auto p = store->Get(worker::ProgressKey(id)); p.ok()) {
     m.progress = worker::ParseProgress(*p);
   }
+  m.submitted = ReadSubmitted(store, id);
   return m;
 }
 
@@ -71,6 +81,9 @@ RequestMarkers MarkersFromKeys(storage::ObjectStore* store,
     if (auto p = store->Get(worker::ProgressKey(id)); p.ok()) {
       m.progress = worker::ParseProgress(*p);
     }
+  }
+  if (keys.count(worker::SubmittedKey(id)) > 0 && keys.count(id + ".json") == 0) {
+    m.submitted = ReadSubmitted(store, id);
   }
   return m;
 }
@@ -94,6 +107,8 @@ nlohmann::json RequestJson(const std::string& id,
   if (row.has_value() && JsonNestingWithin(row->body)) {
     task = nlohmann::json::parse(row->body, nullptr, false);
     if (!task.is_object()) task = nlohmann::json::object();
+  } else if (markers.submitted) {
+    task = *markers.submitted;
   }
   nlohmann::json out = {{"id", id}, {"status", status}};
   nlohmann::json prompt = Field(task, "prompt");

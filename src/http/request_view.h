@@ -11,7 +11,9 @@
 // Status precedence: a tombstone makes it `deleted`; a record "cancelled", or
 // a cancel marker on a request that has not finished, `cancelled`; then the
 // record's done/failed and the queue row's queued/running as before. Without
-// a queue row (RabbitMQ mode), a progress object means `running`.
+// a queue row (RabbitMQ mode), a progress object means `running`, and the
+// `<id>.submitted` object that `ebb up` wrote when it published the request
+// (prompt, seed, ...) makes it known as `queued` before any worker reports.
 //
 // Thread-safe (reads only).
 #ifndef EBB_HTTP_REQUEST_VIEW_H_
@@ -34,12 +36,15 @@ struct RequestMarkers {
   bool deleted = false;                      // <id>.deleted
   bool cancel = false;                       // <id>.cancel
   std::optional<worker::Progress> progress;  // <id>.progress
+  // <id>.submitted (RabbitMQ mode): the task message as published; read only
+  // while the request has no record.
+  std::optional<nlohmann::json> submitted;
 };
 
 // Reads the markers of `id` from the store (nothing when `store` is null).
 RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id);
 // The same, knowing the store's keys from one listing: only an existing
-// progress object is read.
+// progress object, and a submitted object without a record, are read.
 RequestMarkers MarkersFromKeys(storage::ObjectStore* store,
                                const std::set<std::string>& keys,
                                const std::string& id);

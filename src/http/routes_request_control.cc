@@ -9,8 +9,10 @@
 // shares: the worker that holds or takes the message sees the marker. Both
 // publish live events (`request` cancelled, `deleted`). In RabbitMQ mode a
 // queued request is unknown here (only the broker holds it): cancel and
-// delete accept any well-formed id there, since the marker is what the worker
-// will look for.
+// delete accept any well-formed id there (one published by another producer
+// is known only once a worker reports it; one published through ebb up has
+// its <id>.submitted object), since the marker is what the worker will look
+// for.
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
@@ -63,7 +65,8 @@ Known Lookup(const ApiContext& ctx, const std::string& id,
   }
   std::optional<nlohmann::json> record = ReadRecord(ctx.store, id);
   RequestMarkers markers = ReadMarkers(ctx.store, id);
-  if (row || record || markers.deleted || markers.cancel || markers.progress) {
+  if (row || record || markers.deleted || markers.cancel || markers.progress ||
+      markers.submitted) {
     k.request = RequestJson(id, row, record, markers);
   }
   return k;
@@ -118,7 +121,8 @@ void Delete(ApiContext& ctx, const std::string& id, httplib::Response& res) {
         res, 503, absl::StrCat("cannot record the deletion: ", put.message()));
   }
   std::vector<std::string> doomed = {id + ".json", worker::ProgressKey(id),
-                                     worker::CancelKey(id)};
+                                     worker::CancelKey(id),
+                                     worker::SubmittedKey(id)};
   auto listed = ctx.store->List(id + "-");
   if (!listed.ok()) {
     return ErrorReply(res, 503,

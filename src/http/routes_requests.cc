@@ -65,7 +65,7 @@ void GetOne(const ApiContext& ctx, WaitEstimator& estimator,
   }
   const RequestMarkers markers = ReadMarkers(ctx.store, id);
   if (!row && !record && !markers.deleted && !markers.cancel &&
-      !markers.progress) {
+      !markers.progress && !markers.submitted) {
     return ErrorReply(res, 404,
                       absl::StrCat("no request with id \"", id, "\""));
   }
@@ -93,7 +93,8 @@ struct Candidate {
 std::string IdOfKey(const std::string& key) {
   if (absl::StrContains(key, "/")) return "";
   for (const char* suffix : {".json", worker::kProgressSuffix,
-                             worker::kCancelSuffix, worker::kTombstoneSuffix}) {
+                             worker::kCancelSuffix, worker::kTombstoneSuffix,
+                             worker::kSubmittedSuffix}) {
     if (absl::EndsWith(key, suffix) && key.size() > strlen(suffix)) {
       return key.substr(0, key.size() - strlen(suffix));
     }

@@ -15,6 +15,19 @@ std::string TombstoneKey(const std::string& id) {
   return id + kTombstoneSuffix;
 }
 
+std::string SubmittedKey(const std::string& id) {
+  return id + kSubmittedSuffix;
+}
+
+std::optional<std::string> SubmittedJson(const std::string& task_json,
+                                         absl::Time at) {
+  if (!JsonNestingWithin(task_json)) return std::nullopt;
+  auto j = nlohmann::json::parse(task_json, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  j["submitted_at"] = IsoTime(at);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string IsoTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }

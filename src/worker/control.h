@@ -15,6 +15,11 @@
 //                  "requested_at"}. A worker that takes the message acks it
 //                  and records status "cancelled"; one running it stops
 //                  between steps and does the same. Never requeued.
+//   <id>.submitted written by `ebb up` when it publishes a request to an
+//                  external broker (RabbitMQ), whose queue cannot be listed:
+//                  the task message plus "submitted_at", so the API knows a
+//                  queued request before any worker reports it. Superseded by
+//                  the record; removed with the request (DELETE).
 //   <id>.deleted   the tombstone written by the API (DELETE) before it removes
 //                  the images and the record: {"id", "deleted_at"}. A worker
 //                  that takes the message acks and drops it; one running it
@@ -38,10 +43,12 @@ namespace ebb::worker {
 inline constexpr char kProgressSuffix[] = ".progress";
 inline constexpr char kCancelSuffix[] = ".cancel";
 inline constexpr char kTombstoneSuffix[] = ".deleted";
+inline constexpr char kSubmittedSuffix[] = ".submitted";
 
 std::string ProgressKey(const std::string& id);   // "<id>.progress"
 std::string CancelKey(const std::string& id);     // "<id>.cancel"
 std::string TombstoneKey(const std::string& id);  // "<id>.deleted"
+std::string SubmittedKey(const std::string& id);  // "<id>.submitted"
 
 // "2026-01-01T00:00:00.000Z".
 std::string IsoTime(absl::Time t);
@@ -63,6 +70,10 @@ std::optional<Progress> ParseProgress(const std::string& text);
 // {"id", "requested_at"} / {"id", "deleted_at"}.
 std::string CancelJson(const std::string& id, absl::Time at);
 std::string TombstoneJson(const std::string& id, absl::Time at);
+// The task message `task_json` (a JSON object) with "submitted_at" added;
+// nullopt when `task_json` is not a JSON object.
+std::optional<std::string> SubmittedJson(const std::string& task_json,
+                                         absl::Time at);
 
 // Whether `key` is "<id>-<n>.png" of request `id` (n a positive integer), so
 // that deleting request "a" never takes "a-b-1.png" of request "a-b".

@@ -267,5 +267,44 @@ TEST(CliRequestsTest, RabbitMqCancelStopsRunningAndDeleteBeatsRedelivery) {
   EXPECT_EQ(GetJson(up, id)["status"], "deleted");
 }
 
+// RabbitMQ mode: a request published through `ebb up` is known as queued
+// (prompt and all) before any worker reports it, from its <id>.submitted
+// object; cancelling it makes the worker that takes it drop it.
+TEST(CliRequestsTest, RabbitMqQueuedRequestIsKnownBeforeAWorkerTakesIt) {
+  EbbUpConfig c;
+  c.amqp_url = TestAmqpUrl();
+  c.polling_interval = 1;
+  c.max_replica_count = 1;
+  c.worker_env = SlowWorkerEnv();
+  EbbUp up(c);
+  ASSERT_TRUE(up.Start()) << up.log();
+  const std::string running = Submit(up);
+  ASSERT_GE(WaitForStep(up, running, 1), 1) << up.log();
+  // One job at most: this one waits in RabbitMQ behind the running one.
+  const std::string queued = Submit(up, {"--seed", "5"});
+  nlohmann::json r = GetJson(up, queued);
+  ASSERT_TRUE(r.is_object()) << up.log();
+  EXPECT_EQ(r["status"], "queued");
+  EXPECT_EQ(r["prompt"], "a slow heron");
+  EXPECT_EQ(r["seed"], 5);
+  std::string out;
+  ASSERT_EQ(up.Ebb(Cmd({"requests", "--status", "queued", "-o", "json"}, up),
+                   &out),
+            0)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, queued)) << out;
+  // `ebb wait` knows it (it would have said "no request" before).
+  ASSERT_EQ(up.Ebb(Cmd({"cancel", queued}, up), &out), 0) << out;
+  ASSERT_EQ(up.Ebb(Cmd({"cancel", running}, up), &out), 0) << out;
+  EXPECT_EQ(up.Ebb(Cmd({"wait", queued, "--timeout", "60"}, up), &out), 1)
+      << out;
+  EXPECT_TRUE(absl::StrContains(out, "cancelled")) << out;
+  ASSERT_TRUE(WaitUntil([&] { return up.Records().count(queued) == 1; },
+                        absl::Seconds(60)))
+      << up.log();
+  EXPECT_EQ(up.Record(queued)["status"], "cancelled");
+  EXPECT_EQ(up.Record(running)["status"], "cancelled");
+}
+
 }  // namespace
 }  // namespace ebb::testing
