@@ -112,10 +112,14 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-subjects=("a lighthouse at dusk" "a red fox in fresh snow" "a quiet harbour at dawn"
-  "a mountain lake under stars" "a field of sunflowers" "an old stone bridge"
-  "a desert at noon" "a forest in autumn" "a city skyline in fog" "a glacier at sunset"
-  "a meadow after rain" "a volcano at night")
+# Prompts the bundled model knows (models/ebb-shapes/README.md): one coloured
+# shape on a background of another colour.
+subjects=("a red circle on a blue background" "a yellow triangle on a purple background"
+  "a white square on a black background" "a big orange circle on green"
+  "blue triangle, yellow background" "a small green square on a white background"
+  "a purple circle on a yellow background" "a black triangle on a white background"
+  "a green circle on an orange background" "a blue square on a red background"
+  "a white triangle on a green background" "an orange square on a blue background")
 say "submitting $prompts prompts with \`ebb submit\`"
 for i in $(seq 0 $((prompts - 1))); do
   "$ebb" submit "${subjects[$((i % ${#subjects[@]}))]}" >/dev/null

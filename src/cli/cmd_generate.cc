@@ -63,8 +63,9 @@ int RunGenerate(const GenerateOptions& o) {
     r.prompt = o.prompt;
     r.negative_prompt = o.negative_prompt;
     r.seed = seed + static_cast<uint64_t>(n - 1);
-    r.steps = o.steps;
-    r.guidance_scale = o.guidance_scale;
+    const inference::GenerationDefaults defaults = (*model)->defaults();
+    r.steps = o.steps.value_or(defaults.steps);
+    r.guidance_scale = o.guidance_scale.value_or(defaults.guidance_scale);
     r.scheduler = o.scheduler;
     r.width = o.width;
     r.height = o.height;

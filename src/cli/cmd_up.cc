@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cli/bundled_model.h"
 #include "cli/commands.h"
 #include "cli/single_node.h"
 #include "cli/submitter.h"
@@ -417,6 +418,13 @@ int RunUp(const UpOptions& in) {
   ctx.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
   if (broker.ok()) ctx.work_queue = broker->queue;
   ctx.token = *token;
+  {
+    auto named = copts.loop.extra_env.find("EBB_MODEL");
+    ctx.model_info = DescribeModel(
+        named == copts.loop.extra_env.end() ? "" : named->second);
+    EBB_LOG_INFO("jobs serve model {} unless their manifest names another",
+                 ctx.model_info["model"].get<std::string>());
+  }
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;
   std::vector<std::string> tried;

@@ -40,9 +40,7 @@ absl::StatusOr<std::unique_ptr<queue::MessageQueue>> ConnectWithBackoff(
 
 }  // namespace
 
-bool IsSimModel(const std::string& model) {
-  return model.empty() || model == "sim";
-}
+bool IsSimModel(const std::string& model) { return model == "sim"; }
 
 absl::StatusOr<std::unique_ptr<inference::TextToImage>> MakeSimModel(
     const ModelCliOptions& o) {

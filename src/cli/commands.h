@@ -153,10 +153,11 @@ int RunSubmit(const SubmitOptions& o);
 
 // Which model a worker or `ebb generate` runs, and how (cli/model_cli.h).
 struct ModelCliOptions {
-  // --model / -m / EBB_MODEL: "sim" (the procedural stand-in, runs inside
+  // --model / -m / EBB_MODEL: "" = the bundled model (cli/bundled_model.h;
+  // the sim when it cannot run), "sim" (the procedural stand-in, runs inside
   // `ebb`), or a diffusers folder / single-file .safetensors (runs in the
   // ebb-diffusion binary, which loads libtorch).
-  std::string model = "sim";
+  std::string model;
   std::string device = "cpu";  // --device / DEVICE: cpu | cuda | gpu
   std::string dtype = "f32";   // --dtype: f32 | bf16
   std::string vae_decoder;     // --vae-decoder: "" | vae | taesd=DIR

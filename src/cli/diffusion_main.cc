@@ -7,6 +7,7 @@
 // `generate`. Installed to <prefix>/libexec/ebb/.
 #include <CLI/CLI.hpp>
 
+#include "cli/bundled_model.h"
 #include "cli/diffusion_model.h"
 #include "cli/model_flags.h"
 #include "common/log.h"
@@ -33,10 +34,23 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   ebb::InitLogging(log_level);
-  if (m.worker_cmd->parsed()) return RunWorker(m.worker, MakeWorkerModel);
+  // Run directly with no model named: the bundled one (`ebb` resolves it
+  // before it execs this binary, and passes it in EBB_MODEL).
+  for (std::string* o : {&m.worker.model.model, &m.generate.model.model}) {
+    if (o->empty()) *o = FindBundledModel(nullptr);
+  }
+  if (m.worker_cmd->parsed()) {
+    if (m.worker.model.model.empty()) {
+      std::cerr << "ebb worker: no --model or EBB_MODEL, and the bundled "
+                   "model is not installed\n";
+      return kExitUsage;
+    }
+    return RunWorker(m.worker, MakeWorkerModel);
+  }
   if (m.generate_cmd->parsed()) {
     if (m.generate.model.model.empty()) {
-      std::cerr << "ebb generate: --model is required\n";
+      std::cerr << "ebb generate: no --model or EBB_MODEL, and the bundled "
+                   "model is not installed\n";
       return kExitUsage;
     }
     return RunGenerate(m.generate);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/strings/str_join.h"
+#include "cli/bundled_model.h"
 #include "cli/commands.h"
 #include "cli/model_flags.h"
 #include "common/log.h"
@@ -422,15 +424,32 @@ int main(int argc, char** argv) {
     return RunSubmit(submit);
   }
   if (model_cmds.worker_cmd->parsed()) {
-    const ModelCliOptions& m = model_cmds.worker.model;
+    ModelCliOptions& m = model_cmds.worker.model;
+    const ResolvedModel r = ResolveModel(m.model);
+    if (r.fell_back) {
+      EBB_LOG_WARN("{}", r.note);
+    } else if (!r.note.empty()) {
+      EBB_LOG_INFO("{}", r.note);
+    }
+    m.model = r.model;
     if (IsSimModel(m.model)) return RunWorker(model_cmds.worker, MakeSimModel);
+    // ebb-diffusion parses the same argv: EBB_MODEL carries the default.
+    ::setenv("EBB_MODEL", m.model.c_str(), 1);
     return ExecDiffusion("ebb worker --model " + m.model, argc, argv);
   }
   if (model_cmds.generate_cmd->parsed()) {
     if (model_cmds.generate.model.model.empty()) {
-      std::cerr << "ebb generate: --model is required (a diffusers folder or "
-                   "a .safetensors file; or set EBB_MODEL)\n";
-      return kExitUsage;
+      std::vector<std::string> tried;
+      const std::string bundled = FindBundledModel(&tried);
+      if (bundled.empty()) {
+        std::cerr << "ebb generate: no --model or EBB_MODEL, and the bundled "
+                     "model "
+                  << kBundledModelName << " is not installed (looked in "
+                  << absl::StrJoin(tried, ", ")
+                  << "). Name a diffusers folder or a .safetensors file\n";
+        return kExitUsage;
+      }
+      ::setenv("EBB_MODEL", bundled.c_str(), 1);
     }
     return ExecDiffusion("ebb generate", argc, argv);
   }

@@ -32,7 +32,8 @@ using ModelFactory =
     std::function<absl::StatusOr<std::unique_ptr<inference::TextToImage>>(
         const ModelCliOptions&)>;
 
-// Whether `model` names the procedural stand-in ("sim" or "").
+// Whether `model` names the procedural stand-in ("sim"; "" is the bundled
+// model, cli/bundled_model.h).
 bool IsSimModel(const std::string& model);
 
 // The sim (EBB_SIM_* env, inference/sim); InvalidArgument for a model that
@@ -61,8 +62,10 @@ struct GenerateOptions {
   std::string prompt;
   std::string negative_prompt;
   std::optional<int64_t> seed;  // unset = a random one, printed
-  int steps = 1;
-  double guidance_scale = 1.0;
+  // Unset = the model's defaults (TextToImage::defaults(): 1 step and
+  // guidance 1.0, sd-turbo's, unless the model folder declares its own).
+  std::optional<int> steps;
+  std::optional<double> guidance_scale;
   std::string scheduler;  // "" = the model's
   int width = 512, height = 512;
   int count = 1;

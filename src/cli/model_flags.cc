@@ -54,11 +54,13 @@ void AddWorker(CLI::App& app, ModelCommands& m) {
       "worker",
       "Take requests from the queue, generate images, store them, then ack.\n"
       "Job mode by default: one request, then exit. With a model other than\n"
-      "sim it runs in the inference binary ebb-diffusion (libtorch).");
+      "sim it runs in the inference binary ebb-diffusion (libtorch).\n"
+      "No model named: the bundled ebb-shapes (coloured shapes, 32x32).");
   m.worker_cmd = c_worker;
   AddModelFlags(c_worker, worker.model,
-                "sim (procedural stand-in), or a diffusers folder / "
-                "single-file .safetensors (env EBB_MODEL)");
+                "a diffusers folder / single-file .safetensors, or sim (the "
+                "procedural stand-in); default: the bundled ebb-shapes "
+                "(env EBB_MODEL)");
   c_worker->add_option("--amqp-url", worker.amqp_url,
                        "broker URL (env AMQP_URL)");
   c_worker->add_option("--queue", worker.queue, "queue (env Q_NAME)")
@@ -96,8 +98,8 @@ void AddGenerate(CLI::App& app, ModelCommands& m) {
       "written.\nRuns in the inference binary ebb-diffusion (libtorch).");
   m.generate_cmd = c;
   AddModelFlags(c, g.model,
-                "diffusers folder or single-file .safetensors (env "
-                "EBB_MODEL)");
+                "diffusers folder or single-file .safetensors; default: the "
+                "bundled ebb-shapes (env EBB_MODEL)");
   c->add_option("prompt", g.prompt, "the prompt")->required();
   c->add_option("--negative-prompt", g.negative_prompt,
                 "what to avoid (used when --guidance-scale > 1)");
@@ -105,13 +107,14 @@ void AddGenerate(CLI::App& app, ModelCommands& m) {
                 "noise seed; image n uses seed+n-1 (default: random, "
                 "printed). Same request, same build: same PNG bytes")
       ->check(CLI::Range(int64_t{0}, int64_t{4294967295}));
-  c->add_option("--steps", g.steps, "denoising steps, 1-150")
-      ->check(CLI::Range(1, 150))
-      ->capture_default_str();
+  c->add_option("--steps", g.steps,
+                "denoising steps, 1-150 (default: the model's; 1 for "
+                "sd-turbo)")
+      ->check(CLI::Range(1, 150));
   c->add_option("--guidance-scale", g.guidance_scale,
-                "classifier-free guidance, 0-30 (<= 1: no unconditional pass)")
-      ->check(CLI::Range(0.0, 30.0))
-      ->capture_default_str();
+                "classifier-free guidance, 0-30 (<= 1: no unconditional "
+                "pass; default: the model's, 1.0 for sd-turbo)")
+      ->check(CLI::Range(0.0, 30.0));
   c->add_option("--scheduler", g.scheduler,
                 "euler | euler_a | ddim | lcm (default: the model's "
                 "scheduler_config.json)")

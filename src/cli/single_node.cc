@@ -55,9 +55,10 @@ executors::local::ImageMapping SingleNodeWorkerMapping() {
   m.image = kSingleNodeWorkerImage;
   m.command = {"{ebb}", "worker"};
   m.readiness = "notify";
-  // The built-in renderer is a stand-in, not a neural model; these make it take
-  // about as long as a small one, so scaling is visible. --worker-env
-  // overrides.
+  // No EBB_MODEL: the jobs serve the bundled model (cli/bundled_model.h).
+  // Where it cannot run (no libtorch) they serve the sim, a stand-in, not a
+  // neural model; these make the sim take about as long as a small model, so
+  // scaling is visible. --worker-env overrides (EBB_MODEL=DIR, or sim).
   m.env = {{"Q_NAME", kSingleNodeQueue},
            {"EBB_SIM_LOAD_MS", "800"},
            {"EBB_SIM_INFERENCE_MS", "2500"}};

@@ -63,6 +63,9 @@ struct ApiContext {
   bool public_reads = false;  // GET without token
   std::string cors_origin;    // "" = CORS off
   std::string web_root;       // static UI files; "" = none
+  // GET /api/v1/model: the model the jobs serve, with its example prompts
+  // (cli/bundled_model.h DescribeModel); null = 404.
+  nlohmann::json model_info;
   size_t max_body_bytes = 64 * 1024;
   int sse_keepalive_ms =
       15000;  // /api/v1/events ": keep-alive" period (tests shorten)

@@ -23,6 +23,23 @@ bool Eventually(Pred pred, absl::Duration limit = absl::Seconds(10)) {
   return pred();
 }
 
+TEST_F(CoreApiTest, ModelTellsTheJobsModelAndItsExamplePrompts) {
+  HarnessOptions o;
+  o.model_info = {{"model", "ebb-shapes"},
+                  {"bundled", true},
+                  {"example_prompts", {"a red circle on a blue background"}}};
+  StartServer(o);
+  EXPECT_EQ(Client()->Get("/api/v1/model")->status, 401);
+  auto r = GetAuthed("/api/v1/model");
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(Body(r), o.model_info);
+}
+
+TEST_F(CoreApiTest, ModelIs404WhenTheServerDoesNotKnowIt) {
+  StartServer();
+  EXPECT_EQ(GetAuthed("/api/v1/model")->status, 404);
+}
+
 TEST_F(CoreApiTest, HealthzAnswersOkWithoutToken) {
   StartServer();
   auto r = Client()->Get("/healthz");

@@ -89,6 +89,7 @@ struct HarnessOptions {
   executors::Executor* executor = nullptr;  // null: executor_
   storage::ObjectStore* store = nullptr;    // null: store_
   std::string web_root;
+  nlohmann::json model_info;  // GET /api/v1/model; null = 404
   queue::embedded::EmbeddedQueue* embedded_queue = nullptr;  // single-node
 };
 
@@ -123,6 +124,7 @@ class ApiTest : public ::testing::Test {
     ctx.metrics = &metrics_;
     ctx.store = !o.with_store ? nullptr : o.store ? o.store : &store_;
     ctx.web_root = o.web_root;
+    ctx.model_info = o.model_info;
     ctx.embedded_queue = o.embedded_queue;
     ctx.events = o.with_events ? &hub_ : nullptr;
     ctx.token = kToken;

@@ -102,6 +102,15 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
         res.set_content(ctx.metrics->Exposition(), "text/plain; version=0.0.4");
       });
 
+  s.Get("/api/v1/model",
+        [&ctx](const httplib::Request& req, httplib::Response& res) {
+          if (!Authorize(ctx, req, res, false)) return;
+          if (ctx.model_info.is_null()) {
+            return ErrorReply(res, 404, "this server does not know its model");
+          }
+          JsonReply(res, 200, ctx.model_info);
+        });
+
   s.Get("/api/v1/scaledjobs",
         [&ctx](const httplib::Request& req, httplib::Response& res) {
           if (!Authorize(ctx, req, res, false)) return;

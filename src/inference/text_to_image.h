@@ -99,6 +99,16 @@ struct Image {
   GenerationInfo info;  // filled by Generate
 };
 
+// What a request that names no steps or guidance scale gets (the worker
+// applies these to a task without them; `ebb generate` to unset flags).
+// The base defaults are sd-turbo's settings, the reference demo's: 1 step,
+// guidance 1.0. A model may declare its own (the diffusion backend reads them
+// from model_index.json, config/model_extras.h).
+struct GenerationDefaults {
+  int steps = 1;
+  double guidance_scale = 1.0;
+};
+
 class TextToImage {
  public:
   virtual ~TextToImage() = default;
@@ -110,6 +120,9 @@ class TextToImage {
   virtual absl::StatusOr<Image> Generate(const GenerateRequest& request) = 0;
   // The model name recorded in results (`model`, `lcm_model_id`).
   virtual std::string ModelName() const = 0;
+  // Defaults for what a request leaves out; valid after Load (a backend may
+  // read them earlier). Thread-safe.
+  virtual GenerationDefaults defaults() const { return {}; }
 };
 
 // PNG bytes of `image` (libpng, 8-bit RGB). InvalidArgument for an inconsistent

@@ -82,7 +82,7 @@ absl::StatusOr<int> SizeField(const Json& j, const char* name) {
   return static_cast<int>(**v);
 }
 
-absl::StatusOr<Task> ParseObject(const Json& j) {
+absl::StatusOr<Task> ParseObject(const Json& j, const TaskDefaults& defaults) {
   if (!j.is_object()) {
     return Invalid(absl::StrCat("body must be a JSON object, got ",
                                 std::string(j.type_name())));
@@ -131,7 +131,7 @@ absl::StatusOr<Task> ParseObject(const Json& j) {
   t.count = static_cast<int>(n->value_or(1));
   n = IntField(j, "steps", 1, 150);
   if (!n.ok()) return n.status();
-  t.steps = static_cast<int>(n->value_or(1));
+  t.steps = static_cast<int>(n->value_or(defaults.steps));
   n = IntField(j, "seed", -1, std::numeric_limits<uint32_t>::max());
   if (!n.ok()) return n.status();
   if (n->has_value() && **n >= 0) t.seed = static_cast<uint64_t>(**n);
@@ -143,6 +143,7 @@ absl::StatusOr<Task> ParseObject(const Json& j) {
   if (!size.ok()) return size.status();
   t.height = *size;
 
+  t.guidance_scale = defaults.guidance_scale;
   if (const Json* g = Field(j, "guidance_scale"); g != nullptr) {
     if (!g->is_number()) {
       return Invalid(absl::StrCat("guidance_scale must be a number, got ",
@@ -188,7 +189,8 @@ absl::Status CheckJsonLimits(const std::string& body) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Task> ParseTask(const std::string& body) {
+absl::StatusOr<Task> ParseTask(const std::string& body,
+                               const TaskDefaults& defaults) {
   if (absl::Status s = CheckJsonLimits(body); !s.ok()) return s;
   Json j;
   try {
@@ -197,7 +199,7 @@ absl::StatusOr<Task> ParseTask(const std::string& body) {
     return Invalid(absl::StrCat("body is not valid JSON: ", e.what()));
   }
   try {
-    return ParseObject(j);
+    return ParseObject(j, defaults);
   } catch (const Json::exception& e) {
     return Invalid(e.what());
   }

@@ -18,9 +18,10 @@
 //   seed            integer 0..4294967295; -1 or absent = derived from the id
 //                   (DeriveSeed), so a redelivered request renders the same
 //                   bytes
-//   steps           integer 1..150, default 1
+//   steps           integer 1..150, default TaskDefaults::steps (the
+//                   model's: 1 for sd-turbo, 20 for the bundled model)
 //   width, height   integer 64..2048, multiple of 8, default 512 (pixels)
-//   guidance_scale  number 0..30, default 1.0
+//   guidance_scale  number 0..30, default TaskDefaults::guidance_scale
 //   model           string, default "" (= whatever the worker serves)
 //   scheduler       string, default "" (= the model's own); else one of
 //                   euler, euler_a, ddim, lcm (kSchedulers)
@@ -75,10 +76,19 @@ struct Task {
   std::string scheduler;  // "" = the model's; else one of kSchedulers
 };
 
+// What a message without steps or guidance_scale gets: the worker passes its
+// model's (TextToImage::defaults()); others (the API's pre-check) the base
+// ones, which validation does not depend on.
+struct TaskDefaults {
+  int steps = 1;
+  double guidance_scale = 1.0;
+};
+
 // Parses and validates a message body. InvalidArgument with a message such as
 // "invalid task: count 7 out of range (want 1..4)" or "invalid task: body is
 // not valid JSON: ..." on any violation.
-absl::StatusOr<Task> ParseTask(const std::string& body);
+absl::StatusOr<Task> ParseTask(const std::string& body,
+                               const TaskDefaults& defaults = {});
 
 // OK when `id` may name results (the id rule above); InvalidArgument if not.
 absl::Status ValidateTaskId(const std::string& id);

@@ -27,6 +27,18 @@ TEST(ParseTaskTest, DemoMessageGetsDefaults) {
   EXPECT_EQ(ParseTask(R"({"prompt": "x"})")->count, 1);
 }
 
+TEST(ParseTaskTest, StepsAndGuidanceLeftOutAreTheGivenDefaults) {
+  const TaskDefaults model{20, 3.0};
+  auto t = ParseTask(R"({"prompt": "a red circle"})", model);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->steps, 20);
+  EXPECT_EQ(t->guidance_scale, 3.0);
+  t = ParseTask(R"({"prompt": "x", "steps": 2, "guidance_scale": 0})", model);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->steps, 2);
+  EXPECT_EQ(t->guidance_scale, 0.0);
+}
+
 TEST(ParseTaskTest, LiteralQuotesInThePromptAreKept) {
   auto t = ParseTask(R"({"prompt": "\"a cat\"", "count": 1})");
   ASSERT_TRUE(t.ok());

@@ -113,7 +113,10 @@ absl::StatusOr<Worker::Outcome> Worker::Handle(const Delivery& d) {
   if (counted.has_value()) return *counted;
 
   // 3. Invalid body: dead letter, with a failed record where an id is known.
-  absl::StatusOr<Task> parsed = ParseTask(d.body);
+  // Steps and guidance the message leaves out are the model's defaults.
+  const inference::GenerationDefaults model_defaults = model_.defaults();
+  absl::StatusOr<Task> parsed =
+      ParseTask(d.body, {model_defaults.steps, model_defaults.guidance_scale});
   if (!parsed.ok()) {
     const std::string reason(parsed.status().message());
     EBB_LOG_WARN("worker {}: message {} is invalid: {}", options_.worker_name,

@@ -164,6 +164,44 @@ TEST_F(WorkerDeliveryTest, RefusedPromptIsNotRetried) {
   EXPECT_EQ(Record("x1")["attempt"], 1);
 }
 
+// A message without steps or guidance_scale gets the model's defaults (the
+// bundled model's 20 steps and guidance 3, not sd-turbo's 1 and 1.0), and
+// the record says what ran.
+TEST_F(WorkerDeliveryTest, StepsAndGuidanceLeftOutAreTheModelsDefaults) {
+  class DefaultsModel : public inference::TextToImage {
+   public:
+    absl::Status Load() override { return absl::OkStatus(); }
+    absl::StatusOr<inference::Image> Generate(
+        const inference::GenerateRequest& r) override {
+      seen.push_back({r.steps, r.guidance_scale});
+      inference::Image image;
+      image.width = r.width;
+      image.height = r.height;
+      image.pixels.assign(static_cast<size_t>(r.width) * r.height * 3, 0);
+      return image;
+    }
+    std::string ModelName() const override { return "defaults"; }
+    inference::GenerationDefaults defaults() const override { return {20, 3}; }
+    std::vector<std::pair<int, double>> seen;
+  } model;
+  Publish({{"id", "d1"}, {"prompt", "p"}, {"width", 64}, {"height", 64}},
+          "d1");
+  Publish({{"id", "d2"},
+           {"prompt", "p"},
+           {"steps", 4},
+           {"guidance_scale", 1.5},
+           {"width", 64},
+           {"height", 64}},
+          "d2");
+  ASSERT_EQ(*RunWorker(model, Options()), 1);
+  ASSERT_EQ(*RunWorker(model, Options()), 1);
+  ASSERT_EQ(model.seen.size(), 2u);
+  EXPECT_EQ(model.seen[0], (std::pair<int, double>{20, 3.0}));
+  EXPECT_EQ(model.seen[1], (std::pair<int, double>{4, 1.5}));
+  EXPECT_EQ(Record("d1")["inference_steps"], 20);
+  EXPECT_EQ(Record("d1")["guidance_scale"], 3.0);
+}
+
 TEST(AttemptsTest, CountsHeadersRedeliveryAndBrokerDeliveryCount) {
   queue::Delivery d;
   EXPECT_EQ(CountAttempts(d).made, 0);

@@ -13,7 +13,10 @@ import { supervisorPids, waitFor } from './helpers.mjs';
 export async function startEbbUp(opts) {
   const args = ['up', '--data-dir', opts.dataDir, '--listen', `127.0.0.1:${opts.port}`, '--no-drain-wait',
     '--web-root', opts.webRoot, ...(opts.args || [])];
-  for (const kv of opts.workerEnv || []) args.push('--worker-env', kv);
+  const workerEnv = opts.workerEnv || [];
+  // The sim unless the test names a model: these tests are about the UI.
+  if (!workerEnv.some((kv) => kv.startsWith('EBB_MODEL='))) workerEnv.push('EBB_MODEL=sim');
+  for (const kv of workerEnv) args.push('--worker-env', kv);
   const proc = spawn(opts.ebb, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));

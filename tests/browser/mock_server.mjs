@@ -181,6 +181,9 @@ const server = http.createServer((req, res) => {
       if (url.searchParams.get('download') === '1') headers['Content-Disposition'] = `attachment; filename="mock-${m[1]}"`;
       res.writeHead(200, headers); return res.end(objects.get(m[1]));
     }
+    if (p === '/api/v1/model') {
+      return json(res, 200, { model: 'ebb-shapes', bundled: true, example_prompts: ['a red circle on a blue background'] });
+    }
     if (p === '/api/v1/scaledjobs') return json(res, 200, { scaledJobs: [{ name: 'stable-diff-job', namespace: 'stable-diff', pollingInterval: 5, strategy: 'accurate', minReplicaCount: 0, maxReplicaCount: 4, paused: false }] });
     if (p.startsWith('/api/v1/scaledjobs/')) return json(res, 200, { name: 'stable-diff-job', maxReplicaCount: 4, recent: decisions.slice(-50).reverse() });
     if (p === '/api/v1/jobs') return json(res, 200, { jobs: [...jobs.values()] });

@@ -66,8 +66,12 @@ async function upArgs(port) {
   assert.ok(!/-f,--filename[^\n]*REQUIRED/.test(help), '`ebb up` has no single-node mode (it requires -f)');
   const args = ['up', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--no-drain-wait'];
   if (help.includes('--web-root')) args.push('--web-root', path.join(REPO, 'web'));
-  // Slow the simulated model down a little so that "running" is visible.
-  if (help.includes('--worker-env')) args.push('--worker-env', 'EBB_SIM_INFERENCE_MS=1500');
+  // No EBB_MODEL: the jobs serve the default, the bundled model (the sim in a
+  // build without libtorch, slowed down a little so that "running" shows).
+  // One compute thread each: two jobs share this machine with Chromium.
+  if (help.includes('--worker-env')) {
+    args.push('--worker-env', 'EBB_SIM_INFERENCE_MS=1500', '--worker-env', 'EBB_CPU_LIMIT=1');
+  }
   return args;
 }
 
@@ -98,8 +102,20 @@ test('a prompt of 2 images in parallel goes queued -> running -> done, into the 
   await page.waitForSelector('#live[data-state="live"]', { timeout: 15000 });
   assert.ok(await page.isHidden('#signin'), 'signed in');
 
+  // The bundled model's example prompts are offered; one click fills the prompt.
+  const model = await (await page.request.get(`${base}/api/v1/model`)).json();
+  let prompt = 'Yellow submarine in a lighthouse harbour';
+  if (model.bundled) {
+    assert.ok(model.example_prompts.length > 0, `the bundled model has example prompts: ${JSON.stringify(model)}`);
+    await page.waitForSelector('#examples:not([hidden]) button.example', { timeout: 10000 });
+    await page.locator('#examples button.example').first().click();
+    prompt = model.example_prompts[0];
+    assert.equal(await page.inputValue('#prompt'), prompt, 'an example fills the prompt');
+  } else {
+    assert.ok(await page.isHidden('#examples'), 'no examples for a model without any');
+  }
   // Submit "2 images, in parallel": two requests of one image each.
-  await page.fill('#prompt', 'Yellow submarine in a lighthouse harbour');
+  await page.fill('#prompt', prompt);
   await page.locator('#count').fill('2');
   assert.ok(await page.isChecked('#parallel'), '"in parallel" is on by default');
   await page.click('#generate');
@@ -122,7 +138,7 @@ test('a prompt of 2 images in parallel goes queued -> running -> done, into the 
 
   // The images are in the gallery, newest first, and load.
   await waitFor('2 images in the gallery', async () =>
-    (await page.locator('#gallery li.tile', { hasText: 'Yellow submarine in a lighthouse' }).count()) >= 2, 15000);
+    (await page.locator('#gallery li.tile', { hasText: prompt }).count()) >= 2, 15000);
   const loaded = await page.locator('#gallery li.tile img').evaluateAll((imgs) =>
     Promise.all(imgs.slice(0, 2).map((img) => img.decode().then(() => img.naturalWidth).catch(() => 0))));
   assert.ok(loaded.every((w) => w > 0), `gallery images load (${loaded})`);

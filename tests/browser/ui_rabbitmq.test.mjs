@@ -58,6 +58,7 @@ function writeManifests(queue) {
     '    readiness: notify',
     '    env:',
     `      Q_NAME: "${queue}"`,
+    '      EBB_MODEL: "sim"',
     '      EBB_SIM_LOAD_MS: "200"',
     '      EBB_SIM_INFERENCE_MS: "800"',
     '      EBB_SIM_FAIL_PATTERN: "lighthouse-boom"',

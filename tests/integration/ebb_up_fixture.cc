@@ -44,6 +44,7 @@ bool WaitUntil(const std::function<bool()>& pred, absl::Duration limit) {
 }
 
 EbbUp::EbbUp(EbbUpConfig config) : config_(std::move(config)) {
+  config_.worker_env.try_emplace("EBB_MODEL", "sim");
   dir_ = MakeTempDir("ebb-e2e");
   data_dir_ = dir_ + "/data";
   store_dir_ = dir_ + "/results";

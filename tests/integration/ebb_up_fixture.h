@@ -29,7 +29,9 @@ struct EbbUpConfig {
   int max_replica_count = 4;
   int polling_interval = 5;
   std::string strategy;                           // "" = as the seed (default)
-  std::map<std::string, std::string> worker_env;  // EBB_SIM_*, ...
+  // EBB_SIM_*, ...; EBB_MODEL defaults to "sim" (the procedural stand-in:
+  // these tests are about scaling and delivery, not the bundled model).
+  std::map<std::string, std::string> worker_env;
   int backoff_limit = 4;
   // `ebb up` with no manifests: the embedded queue and the built-in ScaledJob
   // (max_replica_count becomes --max-jobs; worker_env becomes --worker-env).

@@ -99,6 +99,52 @@ TEST_F(ModelWorkerTest, EbbUpJobRunsTheRealModelAndRecordsWhereTheTimeWent) {
   EXPECT_THAT(logs, HasSubstr("device cpu, dtype f32"));
 }
 
+// No model named: `ebb generate` and the jobs of `ebb up` run the bundled
+// model (models/ebb-shapes) through ebb-diffusion, with the steps and
+// guidance its model_index.json declares, generated at its native 32x32 and
+// upscaled; the API offers its example prompts.
+TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
+  std::string out;
+  ASSERT_EQ(RunCommand({EbbBinary(), "generate",
+                        "a red circle on a blue background", "--seed", "3",
+                        "--width", "64", "--height", "64", "--threads", "1",
+                        "--out-dir", *dir_ + "/bundled", "-o", "json"},
+                       &out),
+            0)
+      << out;
+  nlohmann::json j = LastJson(out);
+  ASSERT_TRUE(j.is_object()) << out;
+  EXPECT_EQ(j["model"], "ebb-shapes");
+  ASSERT_EQ(j["images"].size(), 1u);
+  EXPECT_EQ(j["images"][0]["steps"], 20);
+  EXPECT_EQ(j["images"][0]["native_width"], 32);
+  EXPECT_EQ(j["images"][0]["width"], 64);
+
+  EbbUpConfig c;
+  c.single_node = true;
+  c.max_replica_count = 1;
+  c.worker_env = {{"EBB_MODEL", ""}, {"EBB_CPU_LIMIT", "1"}};
+  EbbUp up(c);
+  ASSERT_TRUE(up.Start()) << up.log();
+  nlohmann::json model = up.Get("/api/v1/model");
+  EXPECT_EQ(model["model"], "ebb-shapes") << model.dump();
+  EXPECT_EQ(model["bundled"], true);
+  EXPECT_GE(model["example_prompts"].size(), 3u);
+  auto ids = up.Submit({{"prompt", "a yellow triangle on a purple background"},
+                        {"seed", 5}});
+  ASSERT_EQ(ids.size(), 1u) << up.log();
+  ASSERT_TRUE(WaitUntil([&] { return up.Records().count(ids[0]) == 1; },
+                        absl::Seconds(120)))
+      << up.log();
+  nlohmann::json r = up.Record(ids[0]);
+  ASSERT_EQ(r["status"], "done") << r.dump(2);
+  EXPECT_EQ(r["model"], "ebb-shapes");
+  EXPECT_EQ(r["steps"], 20);
+  EXPECT_EQ(r["guidance_scale"], 3.0);
+  EXPECT_EQ(r["native_width"], 32);
+  EXPECT_EQ(r["image_width"], 512);
+}
+
 TEST_F(ModelWorkerTest, GenerateWritesPngsAndSaysWhereTheTimeWent) {
   const std::string out_dir = *dir_ + "/gen";
   std::string out;

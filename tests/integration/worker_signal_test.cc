@@ -38,6 +38,7 @@ class Worker {
     env["EBB_STORE"] = up.store_dir();
     env["Q_NAME"] = kQueue;
     env["EBB_SIM_LOAD_MS"] = "0";
+    env.try_emplace("EBB_MODEL", "sim");
     std::vector<std::string> envs = MergedEnvironment(env);
     std::vector<char*> cenv;
     for (auto& e : envs) cenv.push_back(e.data());

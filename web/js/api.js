@@ -64,6 +64,8 @@ export const api = {
     if (before) q.set('before', before);
     return call('GET', `/api/v1/images?${q}`);
   },
+  /** The model the jobs serve: {model, bundled, example_prompts}. */
+  model: () => call('GET', '/api/v1/model'),
   scaledJobs: () => call('GET', '/api/v1/scaledjobs'),
   scaledJob: (name, limit) =>
     call('GET', `/api/v1/scaledjobs/${encodeURIComponent(name)}?limit=${limit}`),

@@ -25,6 +25,7 @@ export function initPromptForm(onQueued) {
   updateHint();
 
   form.addEventListener('input', (e) => clearError(form, e.target.name));
+  showExamples(form);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -49,6 +50,35 @@ export function initPromptForm(onQueued) {
       button.classList.remove('busy');
     }
   });
+}
+
+// The model's example prompts (GET /api/v1/model) as buttons that fill the
+// prompt: the bundled model knows only coloured shapes, so say what it knows.
+async function showExamples(form) {
+  let info;
+  try {
+    info = await api.model();
+  } catch {
+    return; // an older `ebb up`, or signed out: no suggestions
+  }
+  const prompts = (info && info.example_prompts) || [];
+  if (prompts.length === 0) return;
+  const box = $('#examples');
+  $('#examples-model').textContent = info.model;
+  for (const text of prompts) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'example';
+    b.textContent = text;
+    b.addEventListener('click', () => {
+      form.prompt.value = text;
+      clearError(form, 'prompt');
+      form.prompt.focus();
+    });
+    box.appendChild(b);
+  }
+  form.prompt.placeholder = prompts[0];
+  box.hidden = false;
 }
 
 function readForm(form) {

@@ -14,42 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status BadNative(const std::string& path, const std::string& why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, "/model_index.json: \"ebb\": ", why,
-                   " (want {\"native_width\": W, \"native_height\": H}, "
-                   "multiples of 8 in 64..2048)"));
-}
-
 }  // namespace
-
-absl::StatusOr<std::optional<NativeSize>> ReadNativeSize(
-    const std::string& path) {
-  const fs::path index = fs::path(path) / "model_index.json";
-  if (!fs::is_directory(path) || !fs::exists(index)) {
-    return std::optional<NativeSize>();
-  }
-  EBB_ASSIGN_OR_RETURN(std::string text, ReadFile(index.string()));
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object() || !j.contains("ebb")) return std::optional<NativeSize>();
-  const nlohmann::json& e = j["ebb"];
-  if (!e.is_object()) return BadNative(path, "not an object");
-  if (!e.contains("native_width") && !e.contains("native_height")) {
-    return std::optional<NativeSize>();
-  }
-  NativeSize n;
-  for (auto [key, out] : {std::pair{"native_width", &n.width},
-                          std::pair{"native_height", &n.height}}) {
-    if (!e.contains(key) || !e[key].is_number_integer()) {
-      return BadNative(path, absl::StrCat(key, " missing or not an integer"));
-    }
-    *out = e[key].get<int>();
-    if (*out < 64 || *out > 2048 || *out % 8 != 0) {
-      return BadNative(path, absl::StrCat(key, " = ", *out));
-    }
-  }
-  return std::optional<NativeSize>(n);
-}
 
 absl::StatusOr<std::unique_ptr<DiffusionTextToImage>>
 DiffusionTextToImage::Create(DiffusionOptions options) {
@@ -60,8 +25,7 @@ DiffusionTextToImage::Create(DiffusionOptions options) {
         " does not exist (want a diffusers folder with model_index.json, or "
         "a single-file .safetensors checkpoint)"));
   }
-  EBB_ASSIGN_OR_RETURN(std::optional<NativeSize> native,
-                       ReadNativeSize(options.path));
+  EBB_ASSIGN_OR_RETURN(ModelExtras extras, ReadModelExtras(options.path));
   std::string name = options.name;
   if (name.empty()) {
     fs::path p = fs::path(options.path).lexically_normal();
@@ -69,7 +33,17 @@ DiffusionTextToImage::Create(DiffusionOptions options) {
     name = fs::is_directory(p) ? p.filename().string() : p.stem().string();
   }
   return std::unique_ptr<DiffusionTextToImage>(
-      new DiffusionTextToImage(std::move(options), std::move(name), native));
+      new DiffusionTextToImage(std::move(options), std::move(name),
+                               std::move(extras)));
+}
+
+GenerationDefaults DiffusionTextToImage::defaults() const {
+  GenerationDefaults d;
+  if (extras_.default_steps) d.steps = *extras_.default_steps;
+  if (extras_.default_guidance_scale) {
+    d.guidance_scale = *extras_.default_guidance_scale;
+  }
+  return d;
 }
 
 absl::Status DiffusionTextToImage::Load() {
@@ -93,8 +67,9 @@ absl::StatusOr<Image> DiffusionTextToImage::Generate(
   r.height = request.height;
   r.scheduler = request.scheduler;
   const bool upscale =
-      native_.has_value() &&
-      (request.width > native_->width || request.height > native_->height);
+      extras_.native.has_value() &&
+      (request.width > extras_.native->width ||
+       request.height > extras_.native->height);
   if (upscale) {
     // The delivered size is checked here: the pipeline sees the native one.
     for (auto [name, v] : {std::pair{"width", request.width},
@@ -104,8 +79,8 @@ absl::StatusOr<Image> DiffusionTextToImage::Generate(
             name, " = ", v, " must be a multiple of 8 in 64..2048"));
       }
     }
-    r.width = native_->width;
-    r.height = native_->height;
+    r.width = extras_.native->width;
+    r.height = extras_.native->height;
   }
   Pipeline::Progress progress;
   if (request.on_step) {

@@ -9,9 +9,11 @@
 // (scheduler, steps, prompt tokens, truncation, the time of each phase, the
 // device, the size generated at).
 //
-// Native size: a model folder may declare the size it was trained at in its
-// model_index.json:
-//     "ebb": {"native_width": 256, "native_height": 256}
+// Native size and defaults: a model folder may declare, in its
+// model_index.json's "ebb" key (config/model_extras.h), the size it was
+// trained at and the steps and guidance scale a request that names none gets
+// (defaults()):
+//     "ebb": {"native_width": 256, "native_height": 256, "default_steps": 20}
 // A request wider or taller than that is generated at exactly the native size
 // and upscaled to the requested size with bilinear resampling (resize.h; the
 // aspect ratio is the request's, so a non-square request of a square model is
@@ -34,20 +36,11 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "inference/diffusion/config/model_extras.h"
 #include "inference/diffusion/pipeline/pipeline.h"
 #include "inference/text_to_image.h"
 
 namespace ebb::inference::diffusion {
-
-struct NativeSize {
-  int width = 0, height = 0;
-};
-
-// The "ebb" native size of the model at `path` (a diffusers folder; a
-// single-file checkpoint has none): nullopt when not declared;
-// InvalidArgument when declared but not two multiples of 8 in 64..2048.
-absl::StatusOr<std::optional<NativeSize>> ReadNativeSize(
-    const std::string& path);
 
 struct DiffusionOptions {
   std::string path;  // diffusers folder or single-file .safetensors
@@ -60,24 +53,30 @@ struct DiffusionOptions {
 
 class DiffusionTextToImage : public TextToImage {
  public:
-  // Checks the path and reads the native size; loads no weights.
+  // Checks the path and reads the "ebb" extras; loads no weights.
   static absl::StatusOr<std::unique_ptr<DiffusionTextToImage>> Create(
       DiffusionOptions options);
 
   absl::Status Load() override;
   absl::StatusOr<Image> Generate(const GenerateRequest& request) override;
   std::string ModelName() const override { return name_; }
+  GenerationDefaults defaults() const override;
 
-  const std::optional<NativeSize>& native_size() const { return native_; }
+  const std::optional<NativeSize>& native_size() const {
+    return extras_.native;
+  }
+  const ModelExtras& extras() const { return extras_; }
 
  private:
   DiffusionTextToImage(DiffusionOptions options, std::string name,
-                       std::optional<NativeSize> native)
-      : options_(std::move(options)), name_(std::move(name)), native_(native) {}
+                       ModelExtras extras)
+      : options_(std::move(options)),
+        name_(std::move(name)),
+        extras_(std::move(extras)) {}
 
   DiffusionOptions options_;
   std::string name_;
-  std::optional<NativeSize> native_;
+  ModelExtras extras_;
   std::unique_ptr<Pipeline> pipeline_;
 };
 
