@@ -59,8 +59,8 @@ ResolvedModel ResolveModel(const std::string& named) {
   if (!bin.ok()) {
     return {"sim",
             absl::StrCat("no --model or EBB_MODEL, and the bundled model ",
-                         kBundledModelName,
-                         " needs the inference binary: ", bin.status().message(),
+                         kBundledModelName, " needs the inference binary: ",
+                         bin.status().message(),
                          ". Serving the sim, a procedural stand-in"),
             true};
   }
@@ -79,11 +79,12 @@ nlohmann::json DescribeModel(const std::string& named) {
   fs::path p = fs::path(r.model).lexically_normal();
   if (p.filename().empty()) p = p.parent_path();
   std::error_code ec;
-  out["model"] = fs::is_directory(p, ec) ? p.filename().string()
-                                         : p.stem().string();
+  out["model"] =
+      fs::is_directory(p, ec) ? p.filename().string() : p.stem().string();
   auto extras = inference::diffusion::ReadModelExtras(r.model);
   if (!extras.ok()) {
-    EBB_LOG_WARN("model {}: {}", r.model, std::string(extras.status().message()));
+    EBB_LOG_WARN("model {}: {}", r.model,
+                 std::string(extras.status().message()));
     return out;
   }
   out["example_prompts"] = extras->example_prompts;

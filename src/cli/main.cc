@@ -9,6 +9,7 @@
 #include "cli/bundled_model.h"
 #include "cli/commands.h"
 #include "cli/model_flags.h"
+#include "cli/request_flags.h"
 #include "common/log.h"
 
 namespace {
@@ -206,103 +207,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   add_server(c_logs);
 
-  // requests: get / requests / wait / cancel / delete
-  RequestsOptions reqs;
-  auto* c_get = app.add_subcommand(
-      "get",
-      "Show requests by id: status, progress (step k of n) while running, "
-      "the wait\nestimate while queued, timings and images.");
-  c_get->add_option("ids", reqs.ids, "request ids")->required();
-  add_server(c_get);
-  add_wide_output(c_get, reqs.output);
-  auto* c_requests = app.add_subcommand(
-      "requests",
-      "List everyone's requests, newest first (not only this terminal's).");
-  c_requests->add_option("--status", reqs.status,
-                         "only these statuses, comma-separated: queued, "
-                         "running, done, failed, cancelled, deleted");
-  c_requests->add_option("-q,--query", reqs.query,
-                         "only requests whose prompt or id contains this text");
-  c_requests->add_option("--limit", reqs.limit, "at most this many, 1-500")
-      ->check(CLI::Range(1, 500))
-      ->capture_default_str();
-  add_server(c_requests);
-  add_wide_output(c_requests, reqs.output);
-  auto* c_wait = app.add_subcommand(
-      "wait",
-      "Wait until the requests have finished. Exit 0 when all are done, 1 "
-      "when one\nfailed, was cancelled or deleted, or the timeout passed.");
-  c_wait->add_option("ids", reqs.ids, "request ids")->required();
-  c_wait->add_option("--timeout", reqs.timeout_s, "seconds; 0 = no limit")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  add_server(c_wait);
-  add_output(c_wait, reqs.output);
-  auto* c_cancel = app.add_subcommand(
-      "cancel",
-      "Cancel queued or running requests: a queued one is dropped by the "
-      "worker that\ntakes it, a running one stops at its next step; neither "
-      "is retried.");
-  c_cancel->add_option("ids", reqs.ids, "request ids")->required();
-  add_server(c_cancel);
-  add_output(c_cancel, reqs.output);
-  auto* c_delete = app.add_subcommand(
-      "delete",
-      "Delete requests: their images and record (S3 too). A tombstone stays, "
-      "so a\nlate redelivery never brings them back; a running one stops.");
-  c_delete->add_option("ids", reqs.ids, "request ids")->required();
-  add_server(c_delete);
-  add_output(c_delete, reqs.output);
-
-  // submit
-  SubmitOptions submit;
-  auto* c_submit = app.add_subcommand(
-      "submit",
-      "Queue a prompt: through a running `ebb up` (its scale loop wakes at "
-      "once),\n"
-      "else straight to the broker. Prints the request ids.");
-  c_submit->add_option("prompt", submit.prompt, "the prompt")->required();
-  c_submit
-      ->add_option("-c,--count", submit.count, "images for this request, 1-4")
-      ->check(CLI::Range(1, 4))
-      ->capture_default_str();
-  c_submit
-      ->add_option("-n,--repeat", submit.repeat, "publish N separate requests")
-      ->check(CLI::Range(1, 10000))
-      ->capture_default_str();
-  c_submit->add_option("--seed", submit.seed, "random seed");
-  c_submit->add_option("--negative-prompt", submit.negative_prompt,
-                       "what to avoid");
-  c_submit->add_option("--steps", submit.steps, "inference steps");
-  c_submit->add_option("--width", submit.width, "pixels, multiple of 8");
-  c_submit->add_option("--height", submit.height, "pixels, multiple of 8");
-  c_submit->add_option("--guidance-scale", submit.guidance_scale,
-                       "classifier-free guidance");
-  c_submit
-      ->add_option("--scheduler", submit.scheduler,
-                   "euler | euler_a | ddim | lcm (default: the model's)")
-      ->check(CLI::IsMember({"euler", "euler_a", "ddim", "lcm"}));
-  c_submit->add_option("--scaledjob", submit.scaled_job,
-                       "target ScaledJob (default: the first)");
-  c_submit->add_option("-f,--filename", submit.files,
-                       "manifests naming the broker (direct mode)");
-  c_submit->add_option("--amqp-url", submit.amqp_url,
-                       "broker URL (env AMQP_URL)");
-  c_submit->add_option("--queue", submit.queue, "queue (direct mode)")
-      ->capture_default_str();
-  c_submit->add_flag("--direct", submit.direct,
-                     "publish to the broker even if `ebb up` runs");
-  c_submit->add_flag("--parallel", submit.parallel,
-                     "with --count N: N requests of one image each, run by "
-                     "up to N workers at once");
-  c_submit->add_flag("--wait", submit.wait,
-                     "wait until the requests have finished (as `ebb wait`)");
-  c_submit
-      ->add_option("--timeout", submit.timeout_s,
-                   "with --wait: seconds; 0 = no limit")
-      ->check(CLI::NonNegativeNumber);
-  add_server(c_submit);
-  add_output(c_submit, submit.output);
+  // requests: get / requests / wait / cancel / delete / submit
+  // (cli/request_flags.cc)
+  RequestCommands req_cmds;
+  AddRequestCommands(app, req_cmds, add_server, add_output, add_wide_output);
 
   // worker, generate, tokenize (cli/model_flags.cc; shared with
   // ebb-diffusion, which `ebb` execs for a real model)
@@ -412,17 +320,7 @@ int main(int argc, char** argv) {
     logs.server = server;
     return RunLogs(logs);
   }
-  reqs.server = server;
-  if (c_get->parsed()) return RunGet(reqs);
-  if (c_requests->parsed()) return RunRequests(reqs);
-  if (c_wait->parsed()) return RunWait(reqs);
-  if (c_cancel->parsed()) return RunCancel(reqs);
-  if (c_delete->parsed()) return RunDelete(reqs);
-  if (c_submit->parsed()) {
-    submit.server = server;
-    if (submit.amqp_url.empty()) submit.amqp_url = EnvOr("AMQP_URL", "");
-    return RunSubmit(submit);
-  }
+  if (int rc = RunRequestCommand(req_cmds, server); rc >= 0) return rc;
   if (model_cmds.worker_cmd->parsed()) {
     ModelCliOptions& m = model_cmds.worker.model;
     const ResolvedModel r = ResolveModel(m.model);

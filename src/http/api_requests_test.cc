@@ -6,6 +6,7 @@
 #include <set>
 
 #include "http/api_test_fixture.h"
+#include "http/request_view.h"
 #include "queue/embedded/embedded_queue.h"
 #include "tests/harness/harness.h"
 #include "worker/control.h"
@@ -160,8 +161,8 @@ TEST_F(ApiRequestsTest, SubmittedMarkerMakesAQueuedRequestKnownUntilItsRecord) {
       R"({"id":"q1","prompt":"a heron at dawn","count":2,"seed":7})",
       absl::Now());
   ASSERT_TRUE(body.has_value());
-  ASSERT_TRUE(store_.Put(worker::SubmittedKey("q1"), *body, "application/json")
-                  .ok());
+  ASSERT_TRUE(
+      store_.Put(worker::SubmittedKey("q1"), *body, "application/json").ok());
   auto r = GetAuthed("/api/v1/requests/q1");
   ASSERT_EQ(r->status, 200) << r->body;
   auto j = Body(r);
@@ -181,8 +182,8 @@ TEST_F(ApiRequestsTest, SubmittedMarkerMakesAQueuedRequestKnownUntilItsRecord) {
   ASSERT_EQ(del->status, 200) << del->body;
   EXPECT_FALSE(store_.Head(worker::SubmittedKey("q1")).ok());
   // Not JSON: no such request is made up.
-  ASSERT_TRUE(store_.Put(worker::SubmittedKey("q2"), "nonsense", "text/plain")
-                  .ok());
+  ASSERT_TRUE(
+      store_.Put(worker::SubmittedKey("q2"), "nonsense", "text/plain").ok());
   EXPECT_EQ(GetAuthed("/api/v1/requests/q2")->status, 404);
   EXPECT_FALSE(worker::SubmittedJson("[1]", absl::Now()).has_value());
 }
@@ -206,6 +207,32 @@ TEST_F(ApiRequestsTest, ListFiltersByStatusAndTextAndHidesDeleted) {
   auto bad = GetAuthed("/api/v1/requests?status=gone");
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(Body(bad)["field"], "status");
+}
+
+// Listing again reads only records that changed: a record is parsed once per
+// modification time (on S3 each read is a GET).
+TEST(RecordCacheTest, ReadsARecordAgainOnlyWhenItChanged) {
+  class CountingStore : public storage::InMemoryObjectStore {
+   public:
+    absl::StatusOr<std::string> Get(const std::string& key) override {
+      ++gets;
+      return InMemoryObjectStore::Get(key);
+    }
+    int gets = 0;
+  } store;
+  ASSERT_TRUE(store.Put("a.json", R"({"status":"done"})", "").ok());
+  RecordCache cache(2);
+  const absl::Time t1 = absl::FromUnixSeconds(1), t2 = absl::FromUnixSeconds(2);
+  EXPECT_EQ((*cache.Get(&store, "a", t1))["status"], "done");
+  EXPECT_EQ((*cache.Get(&store, "a", t1))["status"], "done");
+  EXPECT_EQ(store.gets, 1);
+  ASSERT_TRUE(store.Put("a.json", R"({"status":"failed"})", "").ok());
+  EXPECT_EQ((*cache.Get(&store, "a", t2))["status"], "failed");
+  EXPECT_EQ(store.gets, 2);
+  // Bounded: the least recently used goes.
+  EXPECT_FALSE(cache.Get(&store, "b", t1).has_value());
+  EXPECT_FALSE(cache.Get(&store, "c", t1).has_value());
+  EXPECT_EQ(cache.size(), 2u);
 }
 
 TEST_F(ApiRequestsTest, ListPagesWithTheCursorVisitEachRequestOnce) {

@@ -48,7 +48,7 @@ std::string StatusOf(const std::optional<RequestInfo>& row,
 }
 
 std::optional<nlohmann::json> ReadSubmitted(storage::ObjectStore* store,
-                                           const std::string& id) {
+                                            const std::string& id) {
   auto data = store->Get(worker::SubmittedKey(id));
   if (!data.ok() || !JsonNestingWithin(*data)) return std::nullopt;
   nlohmann::json j = nlohmann::json::parse(*data, nullptr, false);
@@ -82,7 +82,8 @@ RequestMarkers MarkersFromKeys(storage::ObjectStore* store,
       m.progress = worker::ParseProgress(*p);
     }
   }
-  if (keys.count(worker::SubmittedKey(id)) > 0 && keys.count(id + ".json") == 0) {
+  if (keys.count(worker::SubmittedKey(id)) > 0 &&
+      keys.count(id + ".json") == 0) {
     m.submitted = ReadSubmitted(store, id);
   }
   return m;
@@ -96,6 +97,35 @@ std::optional<nlohmann::json> ReadRecord(storage::ObjectStore* store,
   nlohmann::json j = nlohmann::json::parse(*data, nullptr, false);
   if (!j.is_object()) return std::nullopt;
   return j;
+}
+
+std::optional<nlohmann::json> RecordCache::Get(storage::ObjectStore* store,
+                                               const std::string& id,
+                                               absl::Time modified) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it != entries_.end() && it->second.modified == modified) {
+      it->second.used = ++clock_;
+      return it->second.record;
+    }
+  }
+  std::optional<nlohmann::json> record = ReadRecord(store, id);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.size() >= capacity_ && entries_.count(id) == 0) {
+    auto oldest = entries_.begin();
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->second.used < oldest->second.used) oldest = it;
+    }
+    entries_.erase(oldest);
+  }
+  entries_[id] = Entry{modified, record, ++clock_};
+  return record;
+}
+
+size_t RecordCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
 }
 
 nlohmann::json RequestJson(const std::string& id,

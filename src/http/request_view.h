@@ -19,6 +19,8 @@
 #ifndef EBB_HTTP_REQUEST_VIEW_H_
 #define EBB_HTTP_REQUEST_VIEW_H_
 
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -60,6 +62,31 @@ nlohmann::json RequestJson(
     const std::string& id,
     const std::optional<queue::embedded::RequestInfo>& row,
     const std::optional<nlohmann::json>& record, const RequestMarkers& markers);
+
+// The parsed records of a listing, by key and modification time, so that
+// listing requests again reads only records that changed (on S3 a GET each).
+// A record rewritten (a replayed dead letter's new result) has a new time
+// and is read again; at most `capacity` entries are kept (the oldest looked
+// up go first). Thread-safe.
+class RecordCache {
+ public:
+  explicit RecordCache(size_t capacity = 4096) : capacity_(capacity) {}
+  // ReadRecord(store, id) unless the cache holds `id` at `modified`.
+  std::optional<nlohmann::json> Get(storage::ObjectStore* store,
+                                    const std::string& id, absl::Time modified);
+  size_t size() const;
+
+ private:
+  struct Entry {
+    absl::Time modified;
+    std::optional<nlohmann::json> record;
+    uint64_t used = 0;
+  };
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> entries_;  // guarded by mu_
+  uint64_t clock_ = 0;                    // guarded by mu_
+};
 
 // OK when `id` can name a request (one plain key segment: no '/', no '..',
 // no control characters); InvalidArgument naming the field "id" otherwise.

@@ -92,9 +92,9 @@ struct Candidate {
 // The id of a record or control object key; "" for other keys.
 std::string IdOfKey(const std::string& key) {
   if (absl::StrContains(key, "/")) return "";
-  for (const char* suffix : {".json", worker::kProgressSuffix,
-                             worker::kCancelSuffix, worker::kTombstoneSuffix,
-                             worker::kSubmittedSuffix}) {
+  for (const char* suffix :
+       {".json", worker::kProgressSuffix, worker::kCancelSuffix,
+        worker::kTombstoneSuffix, worker::kSubmittedSuffix}) {
     if (absl::EndsWith(key, suffix) && key.size() > strlen(suffix)) {
       return key.substr(0, key.size() - strlen(suffix));
     }
@@ -114,7 +114,7 @@ bool Matches(const nlohmann::json& r, const std::string& q_lower) {
   return false;
 }
 
-void List(const ApiContext& ctx, WaitEstimator& estimator,
+void List(const ApiContext& ctx, WaitEstimator& estimator, RecordCache& records,
           const httplib::Request& req, httplib::Response& res) {
   std::set<std::string> statuses;
   if (req.has_param("status")) {
@@ -157,11 +157,14 @@ void List(const ApiContext& ctx, WaitEstimator& estimator,
 
   std::map<std::string, Candidate> by_id;
   std::set<std::string> keys;
+  std::map<std::string, absl::Time> record_times;  // id -> its record's
   if (ctx.store != nullptr) {
     auto listed = ctx.store->List("");
     if (!listed.ok()) return ErrorReply(res, 503, listed.status().ToString());
     for (const auto& o : *listed) {
       keys.insert(o.key);
+      if (absl::EndsWith(o.key, ".json"))
+        record_times[IdOfKey(o.key)] = o.modified;
       const std::string id = IdOfKey(o.key);
       if (id.empty()) continue;
       auto [it, fresh] = by_id.try_emplace(id, Candidate{id, o.modified, {}});
@@ -203,7 +206,9 @@ void List(const ApiContext& ctx, WaitEstimator& estimator,
       break;
     }
     std::optional<nlohmann::json> record;
-    if (keys.count(c->id + ".json")) record = ReadRecord(ctx.store, c->id);
+    if (auto t = record_times.find(c->id); t != record_times.end()) {
+      record = records.Get(ctx.store, c->id, t->second);
+    }
     nlohmann::json r = RequestJson(c->id, c->row, record,
                                    MarkersFromKeys(ctx.store, keys, c->id));
     const std::string status = r["status"];
@@ -230,15 +235,17 @@ void List(const ApiContext& ctx, WaitEstimator& estimator,
 
 void RegisterRequestRoutes(httplib::Server& s, ApiContext& ctx) {
   auto estimator = std::make_shared<WaitEstimator>(ctx);
+  auto records = std::make_shared<RecordCache>();
   s.Get(R"(/api/v1/requests/([^/]+))",
         [&ctx, estimator](const httplib::Request& req, httplib::Response& res) {
           if (!Authorize(ctx, req, res, false)) return;
           GetOne(ctx, *estimator, req.matches[1], res);
         });
   s.Get("/api/v1/requests",
-        [&ctx, estimator](const httplib::Request& req, httplib::Response& res) {
+        [&ctx, estimator, records](const httplib::Request& req,
+                                   httplib::Response& res) {
           if (!Authorize(ctx, req, res, false)) return;
-          List(ctx, *estimator, req, res);
+          List(ctx, *estimator, *records, req, res);
         });
   RegisterRequestControlRoutes(s, ctx);
 }

@@ -341,6 +341,14 @@ absl::StatusOr<Worker::Outcome> Worker::FailForGood(const Delivery& d,
     if (!put.ok()) {
       return GiveBack(d, Annotate(put, "while storing a failed record"));
     }
+    // A DELETE that came meanwhile wins: no record stays, and a request
+    // its user deleted is not dead-lettered either.
+    if (UndoIfDeleted(rec)) {
+      EBB_RETURN_IF_ERROR(
+          AckStored(d, rec.task.id, "while acking a deleted request"));
+      ++stats_.deleted;
+      return Outcome::kTask;
+    }
   }
   absl::Status dead = DeadLetterAt(d, rec.attempt, error);
   if (!dead.ok()) return GiveBack(d, dead);

@@ -204,5 +204,30 @@ TEST_F(WorkerControlTest, DeleteRacingTheRecordNeverLeavesTheResult) {
   EXPECT_EQ(mq_.UnackedCount(kQueue), 0);
 }
 
+// The same race with a request that fails for good: the failed record does
+// not stay either, and the deleted request is not dead-lettered.
+TEST_F(WorkerControlTest, DeleteRacingAFailedRecordNeverLeavesIt) {
+  class RefusingModel : public inference::TextToImage {
+   public:
+    absl::Status Load() override { return absl::OkStatus(); }
+    absl::StatusOr<inference::Image> Generate(
+        const inference::GenerateRequest&) override {
+      return absl::InvalidArgumentError("prompt refused");
+    }
+    std::string ModelName() const override { return "refusing"; }
+  } model;
+  spy_.on_put = [this](const std::string& key, std::string_view) {
+    if (key == "f1.json") Mark(TombstoneKey("f1"));
+  };
+  Publish({{"id", "f1"}, {"prompt", "a heron"}}, "f1");
+  auto n = RunWorker(model, Options(), &spy_);
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(stats_.deleted, 1);
+  EXPECT_EQ(stats_.failed, 0);
+  EXPECT_FALSE(spy_.Head("f1.json").ok());
+  EXPECT_EQ(mq_.UnackedCount(kQueue), 0);
+  EXPECT_EQ(mq_.ReadyCount(kDeadQueue), 0);
+}
+
 }  // namespace
 }  // namespace ebb::worker

@@ -184,8 +184,7 @@ TEST_F(WorkerDeliveryTest, StepsAndGuidanceLeftOutAreTheModelsDefaults) {
     inference::GenerationDefaults defaults() const override { return {20, 3}; }
     std::vector<std::pair<int, double>> seen;
   } model;
-  Publish({{"id", "d1"}, {"prompt", "p"}, {"width", 64}, {"height", 64}},
-          "d1");
+  Publish({{"id", "d1"}, {"prompt", "p"}, {"width", 64}, {"height", 64}}, "d1");
   Publish({{"id", "d2"},
            {"prompt", "p"},
            {"steps", 4},
