@@ -288,9 +288,9 @@ TEST(CliRequestsTest, RabbitMqQueuedRequestIsKnownBeforeAWorkerTakesIt) {
   EXPECT_EQ(r["prompt"], "a slow heron");
   EXPECT_EQ(r["seed"], 5);
   std::string out;
-  ASSERT_EQ(up.Ebb(Cmd({"requests", "--status", "queued", "-o", "json"}, up),
-                   &out),
-            0)
+  ASSERT_EQ(
+      up.Ebb(Cmd({"requests", "--status", "queued", "-o", "json"}, up), &out),
+      0)
       << out;
   EXPECT_TRUE(absl::StrContains(out, queued)) << out;
   // `ebb wait` knows it (it would have said "no request" before).

@@ -28,7 +28,7 @@ struct EbbUpConfig {
   std::string amqp_url;  // the broker the Secret points at
   int max_replica_count = 4;
   int polling_interval = 5;
-  std::string strategy;                           // "" = as the seed (default)
+  std::string strategy;  // "" = as the seed (default)
   // EBB_SIM_*, ...; EBB_MODEL defaults to "sim" (the procedural stand-in:
   // these tests are about scaling and delivery, not the bundled model).
   std::map<std::string, std::string> worker_env;

@@ -104,19 +104,21 @@ TEST_F(ModelWorkerTest, EbbUpJobRunsTheRealModelAndRecordsWhereTheTimeWent) {
 // guidance its model_index.json declares, generated at its native 32x32 and
 // upscaled; the API offers its example prompts.
 TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
+  const nlohmann::json declared = nlohmann::json::parse(ReadAll(
+      fs::path(SourceDir()) / "models/ebb-shapes/model_index.json"))["ebb"];
   std::string out;
-  ASSERT_EQ(RunCommand({EbbBinary(), "generate",
-                        "a red circle on a blue background", "--seed", "3",
-                        "--width", "64", "--height", "64", "--threads", "1",
-                        "--out-dir", *dir_ + "/bundled", "-o", "json"},
-                       &out),
-            0)
+  ASSERT_EQ(
+      RunCommand({EbbBinary(), "generate", "a red circle on a blue background",
+                  "--seed", "3", "--width", "64", "--height", "64", "--threads",
+                  "1", "--out-dir", *dir_ + "/bundled", "-o", "json"},
+                 &out),
+      0)
       << out;
   nlohmann::json j = LastJson(out);
   ASSERT_TRUE(j.is_object()) << out;
   EXPECT_EQ(j["model"], "ebb-shapes");
   ASSERT_EQ(j["images"].size(), 1u);
-  EXPECT_EQ(j["images"][0]["steps"], 20);
+  EXPECT_EQ(j["images"][0]["steps"], declared["default_steps"]);
   EXPECT_EQ(j["images"][0]["native_width"], 32);
   EXPECT_EQ(j["images"][0]["width"], 64);
 
@@ -130,8 +132,8 @@ TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
   EXPECT_EQ(model["model"], "ebb-shapes") << model.dump();
   EXPECT_EQ(model["bundled"], true);
   EXPECT_GE(model["example_prompts"].size(), 3u);
-  auto ids = up.Submit({{"prompt", "a yellow triangle on a purple background"},
-                        {"seed", 5}});
+  auto ids = up.Submit(
+      {{"prompt", "a yellow triangle on a purple background"}, {"seed", 5}});
   ASSERT_EQ(ids.size(), 1u) << up.log();
   ASSERT_TRUE(WaitUntil([&] { return up.Records().count(ids[0]) == 1; },
                         absl::Seconds(120)))
@@ -139,8 +141,8 @@ TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
   nlohmann::json r = up.Record(ids[0]);
   ASSERT_EQ(r["status"], "done") << r.dump(2);
   EXPECT_EQ(r["model"], "ebb-shapes");
-  EXPECT_EQ(r["steps"], 20);
-  EXPECT_EQ(r["guidance_scale"], 3.0);
+  EXPECT_EQ(r["steps"], declared["default_steps"]);
+  EXPECT_EQ(r["guidance_scale"], declared["default_guidance_scale"]);
   EXPECT_EQ(r["native_width"], 32);
   EXPECT_EQ(r["image_width"], 512);
 }

@@ -17,7 +17,8 @@ trap cleanup EXIT
 cmake --install "$build_dir" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 || {
   cat "$tmp/install.log"; echo "FAIL: cmake --install"; exit 1; }
 for f in bin/ebb bin/ebb-supervise share/ebb/web/index.html share/ebb/web/js/main.js \
-         share/ebb/examples/stable-diffusion/manifests.yaml share/doc/ebb/README.md; do
+         share/ebb/examples/stable-diffusion/manifests.yaml share/doc/ebb/README.md \
+         share/ebb/models/ebb-shapes/model_index.json; do
   [[ -e $tmp/prefix/$f ]] || { echo "FAIL: $f not installed"; exit 1; }
 done
 
@@ -47,4 +48,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$base/js/main.js")
 [[ $code == 200 ]] || { cat "$tmp/up.log"; echo "FAIL: GET /js/main.js answered $code"; exit 1; }
 grep -q "web UI files from $tmp/prefix/share/ebb/web" "$tmp/up.log" || {
   cat "$tmp/up.log"; echo "FAIL: the UI was not served from the installed tree"; exit 1; }
+# The jobs' default model: the installed bundled one (where the inference
+# binary is installed too, i.e. a build with libtorch), read by the API.
+if [[ -x $tmp/prefix/libexec/ebb/ebb-diffusion ]]; then
+  model=$(curl -s -H "Authorization: Bearer $(cat "$tmp/data/token")" "$base/api/v1/model")
+  [[ $model == *'"model":"ebb-shapes"'* && $model == *'"bundled":true'* ]] || {
+    echo "$model"; cat "$tmp/up.log"; echo "FAIL: GET /api/v1/model is not the installed bundled model"; exit 1; }
+  echo "ok: the installed ebb's jobs serve the installed bundled model"
+fi
 echo "PASS: installed ebb serves the UI from $tmp/prefix/share/ebb/web"

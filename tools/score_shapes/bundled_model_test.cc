@@ -18,14 +18,16 @@ namespace {
 namespace fs = std::filesystem;
 namespace diff = ::ebb::inference::diffusion;
 
-// Thresholds asserted on the fixed set below (18 images). The committed
-// model (400 training steps, see models/ebb-shapes/README.md) gets the
-// background right but not yet the shape's colour or the shape, so only the
-// background has a floor here (measured on this set: 91.7 % / 66.7 %); the
-// issue's targets (95 / 90 / 80 %) are NOT met. Raise these when the model
-// is retrained longer.
-constexpr double kMinBackground = 75, kMinColour = 0, kMinShape = 0;
-constexpr double kMinHeldBackground = 50, kMinHeldColour = 0, kMinHeldShape = 0;
+// Thresholds asserted on the fixed set below (18 images, the model's
+// defaults: 20 DDIM steps, guidance 1). The committed model (3,000 steps, see
+// models/ebb-shapes/README.md) measured 100 / 100 / 33 % on the trained
+// combinations and 100 / 100 / 50 % on the held-out ones here: background and
+// shape colour meet the targets (95 / 90 %) with a margin for other
+// CPUs' float rounding; the shape (target 80 %) is at chance level, so it has
+// no floor yet.
+constexpr double kMinBackground = 90, kMinColour = 85, kMinShape = 0;
+constexpr double kMinHeldBackground = 80, kMinHeldColour = 75,
+                 kMinHeldShape = 0;
 
 class BundledModelTest : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/files.h"
+#include "inference/diffusion/config/model_extras.h"
 
 namespace ebb::tools::score_shapes {
 namespace {
@@ -62,20 +63,14 @@ std::vector<Case> MakeCases(int seen, int held, uint64_t seed) {
 
 ModelDefaults ReadDefaults(const std::string& model_dir) {
   ModelDefaults d;
-  auto text = ReadFile(
-      (std::filesystem::path(model_dir) / "model_index.json").string());
-  if (!text.ok()) return d;
-  try {
-    auto j = nlohmann::json::parse(*text);
-    if (j.contains("ebb") && j["ebb"].is_object()) {
-      const auto& e = j["ebb"];
-      d.width = e.value("native_width", d.width);
-      d.height = e.value("native_height", d.height);
-      d.steps = e.value("default_steps", d.steps);
-      d.guidance = e.value("default_guidance_scale", d.guidance);
-    }
-  } catch (const nlohmann::json::exception&) {
+  auto x = inference::diffusion::ReadModelExtras(model_dir);
+  if (!x.ok()) return d;
+  if (x->native) {
+    d.width = x->native->width;
+    d.height = x->native->height;
   }
+  d.steps = x->default_steps.value_or(d.steps);
+  d.guidance = x->default_guidance_scale.value_or(d.guidance);
   return d;
 }
 

@@ -32,9 +32,8 @@ DiffusionTextToImage::Create(DiffusionOptions options) {
     if (p.filename().empty()) p = p.parent_path();  // "dir/"
     name = fs::is_directory(p) ? p.filename().string() : p.stem().string();
   }
-  return std::unique_ptr<DiffusionTextToImage>(
-      new DiffusionTextToImage(std::move(options), std::move(name),
-                               std::move(extras)));
+  return std::unique_ptr<DiffusionTextToImage>(new DiffusionTextToImage(
+      std::move(options), std::move(name), std::move(extras)));
 }
 
 GenerationDefaults DiffusionTextToImage::defaults() const {
@@ -67,9 +66,8 @@ absl::StatusOr<Image> DiffusionTextToImage::Generate(
   r.height = request.height;
   r.scheduler = request.scheduler;
   const bool upscale =
-      extras_.native.has_value() &&
-      (request.width > extras_.native->width ||
-       request.height > extras_.native->height);
+      extras_.native.has_value() && (request.width > extras_.native->width ||
+                                     request.height > extras_.native->height);
   if (upscale) {
     // The delivered size is checked here: the pipeline sees the native one.
     for (auto [name, v] : {std::pair{"width", request.width},

@@ -35,7 +35,8 @@ TEST(ModelExtrasTest, ReadsEveryField) {
 TEST(ModelExtrasTest, NoKeyNoFolderOrAFileHaveNone) {
   for (const std::string& path :
        {Folder(R"({"_class_name": "StableDiffusionPipeline"})"),
-        testing::MakeTempDir("empty"), std::string("/nonexistent/x.safetensors")}) {
+        testing::MakeTempDir("empty"),
+        std::string("/nonexistent/x.safetensors")}) {
     auto x = ReadModelExtras(path);
     ASSERT_TRUE(x.ok()) << x.status();
     EXPECT_FALSE(x->native.has_value());
@@ -63,8 +64,7 @@ TEST(ModelExtrasTest, MalformedValuesNameTheFieldAndTheRange) {
     auto x = ReadModelExtras(Folder(std::string(R"({"ebb": )") + c.ebb + "}"));
     ASSERT_FALSE(x.ok()) << c.ebb;
     EXPECT_TRUE(absl::IsInvalidArgument(x.status()));
-    EXPECT_TRUE(absl::StrContains(x.status().message(), c.field))
-        << x.status();
+    EXPECT_TRUE(absl::StrContains(x.status().message(), c.field)) << x.status();
     EXPECT_TRUE(absl::StrContains(x.status().message(), "model_index.json"))
         << x.status();
   }

@@ -225,7 +225,7 @@ absl::Status Train(const TrainOptions& o,
     std::vector<uint8_t> pixels(static_cast<size_t>(b) * s * s * 3);
     std::vector<int64_t> ids;
     std::vector<int64_t> ts(b);
-    std::vector<float> sa(b), sb(b);
+    std::vector<float> sa(b), sb(b), w(b);
     for (int i = 0; i < b; ++i) {
       shapes::Sample sample = shapes::RandomSample(data_rng, s);
       std::memcpy(&pixels[static_cast<size_t>(i) * s * s * 3],
@@ -236,6 +236,14 @@ absl::Status Train(const TrainOptions& o,
       ts[i] = data_rng.Below(kTrainTimesteps);
       sa[i] = static_cast<float>(sqrt_ac[ts[i]]);
       sb[i] = static_cast<float>(sqrt_1mac[ts[i]]);
+      // min(1 + SNR, cap): 1 + SNR is the v-prediction loss seen in x0 terms
+      // (it weights the mid and low noise levels, where edges and shapes
+      // form, above the pure x0 loss, which is dominated by the blurry mean
+      // of the high noise levels); capped so near-clean steps do not dominate.
+      const double snr = sqrt_ac[ts[i]] * sqrt_ac[ts[i]] /
+                         (sqrt_1mac[ts[i]] * sqrt_1mac[ts[i]]);
+      w[i] = static_cast<float>(
+          o.snr_weight_cap > 0 ? std::min(1.0 + snr, o.snr_weight_cap) : 1.0);
     }
     at::Tensor x0 = at::from_blob(pixels.data(), {b, s, s, 3}, at::kByte)
                         .permute({0, 3, 1, 2})
@@ -253,7 +261,9 @@ absl::Status Train(const TrainOptions& o,
 
     EBB_ASSIGN_OR_RETURN(at::Tensor context, te.Forward(id_t));
     EBB_ASSIGN_OR_RETURN(at::Tensor eps, unet.Forward(xt, t_t, context));
-    at::Tensor loss = (eps - x0).pow(2).mean();  // x0 ("sample") prediction
+    // x0 ("sample") prediction, weighted per image (see w above).
+    at::Tensor wt = at::from_blob(w.data(), {b, 1, 1, 1}, at::kFloat).clone();
+    at::Tensor loss = ((eps - x0).pow(2) * wt).mean();
     for (auto& p : params) p.mutable_grad() = at::Tensor();
     loss.backward();
 

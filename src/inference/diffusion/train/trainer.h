@@ -10,7 +10,8 @@
 // and inference compute the same function.
 //
 // Recipe: sample (x0) prediction, MSE between the UNet's output and x0 for
-// x_t = sqrt(ac_t) x0 + sqrt(1 - ac_t) eps (epsilon prediction was tried
+// x_t = sqrt(ac_t) x0 + sqrt(1 - ac_t) eps, weighted per image by
+// min(1 + SNR(t), snr_weight_cap) (epsilon prediction was tried
 // first: at this training budget its errors at high noise, amplified by
 // 1/sqrt(ac_t) ~ 150 at t = 999, left samples as noise),
 // t uniform in [0, 1000) (linear betas 1e-4..0.02, the folder's scheduler
@@ -42,7 +43,7 @@ namespace ebb::inference::diffusion::train {
 struct TrainOptions {
   std::string out_dir;   // the diffusers folder to write (created)
   std::string clip_dir;  // holds merges.txt and LICENSE (third_party/clip)
-  int steps = 2000;
+  int steps = 3000;
   int batch = 32;
   double lr = 1e-3;
   int warmup = 100;
@@ -55,7 +56,12 @@ struct TrainOptions {
   int text_width = 64;  // CLIP hidden size = cross_attention_dim
   int text_layers = 2;
   int default_steps = 20;
-  double default_guidance = 3.0;
+  double default_guidance = 1.0;
+  // Loss weight per image min(1 + SNR(t), cap) on the x0 error (1 + SNR is
+  // the v-prediction loss in x0 terms; Salimans & Ho 2022, "Progressive
+  // Distillation", and the min-SNR weighting of Hang et al. 2023);
+  // 0 = the plain x0 loss.
+  double snr_weight_cap = 5.0;
   int checkpoint_every = 0;  // also write out_dir every N steps (0: end)
 };
 
