@@ -10,13 +10,19 @@ void AddRequestCommands(
     const std::function<void(CLI::App*)>& add_server,
     const std::function<void(CLI::App*, std::string&)>& add_output,
     const std::function<void(CLI::App*, std::string&)>& add_wide_output) {
-  r.get = app.add_subcommand(
-      "get",
-      "Show requests by id: status, progress (step k of n) while running, "
-      "the wait\nestimate while queued, timings and images.");
-  r.get->add_option("ids", r.reqs.ids, "request ids")->required();
-  add_server(r.get);
-  add_wide_output(r.get, r.reqs.output);
+  // A command on request ids, with the server flags and an output format.
+  auto by_ids = [&](const char* name, const char* help, bool wide) {
+    CLI::App* c = app.add_subcommand(name, help);
+    c->add_option("ids", r.reqs.ids, "request ids")->required();
+    add_server(c);
+    (wide ? add_wide_output : add_output)(c, r.reqs.output);
+    return c;
+  };
+  r.get = by_ids("get",
+                 "Show requests by id: status, progress (step k of n) while "
+                 "running, the wait\nestimate while queued, timings and "
+                 "images.",
+                 true);
   r.requests = app.add_subcommand(
       "requests",
       "List everyone's requests, newest first (not only this terminal's).");
@@ -30,31 +36,24 @@ void AddRequestCommands(
       ->capture_default_str();
   add_server(r.requests);
   add_wide_output(r.requests, r.reqs.output);
-  r.wait = app.add_subcommand(
-      "wait",
-      "Wait until the requests have finished. Exit 0 when all are done, 1 "
-      "when one\nfailed, was cancelled or deleted, or the timeout passed.");
-  r.wait->add_option("ids", r.reqs.ids, "request ids")->required();
+  r.wait = by_ids("wait",
+                  "Wait until the requests have finished. Exit 0 when all are "
+                  "done, 1 when one\nfailed, was cancelled or deleted, or the "
+                  "timeout passed.",
+                  false);
   r.wait->add_option("--timeout", r.reqs.timeout_s, "seconds; 0 = no limit")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  add_server(r.wait);
-  add_output(r.wait, r.reqs.output);
-  r.cancel = app.add_subcommand(
-      "cancel",
-      "Cancel queued or running requests: a queued one is dropped by the "
-      "worker that\ntakes it, a running one stops at its next step; neither "
-      "is retried.");
-  r.cancel->add_option("ids", r.reqs.ids, "request ids")->required();
-  add_server(r.cancel);
-  add_output(r.cancel, r.reqs.output);
-  r.del = app.add_subcommand(
-      "delete",
-      "Delete requests: their images and record (S3 too). A tombstone stays, "
-      "so a\nlate redelivery never brings them back; a running one stops.");
-  r.del->add_option("ids", r.reqs.ids, "request ids")->required();
-  add_server(r.del);
-  add_output(r.del, r.reqs.output);
+  r.cancel = by_ids("cancel",
+                    "Cancel queued or running requests: a queued one is "
+                    "dropped by the worker that\ntakes it, a running one "
+                    "stops at its next step; neither is retried.",
+                    false);
+  r.del = by_ids("delete",
+                 "Delete requests: their images and record (S3 too). A "
+                 "tombstone stays, so a\nlate redelivery never brings them "
+                 "back; a running one stops.",
+                 false);
 
   r.submit_cmd = app.add_subcommand(
       "submit",

@@ -207,15 +207,7 @@ TEST_F(WorkerControlTest, DeleteRacingTheRecordNeverLeavesTheResult) {
 // The same race with a request that fails for good: the failed record does
 // not stay either, and the deleted request is not dead-lettered.
 TEST_F(WorkerControlTest, DeleteRacingAFailedRecordNeverLeavesIt) {
-  class RefusingModel : public inference::TextToImage {
-   public:
-    absl::Status Load() override { return absl::OkStatus(); }
-    absl::StatusOr<inference::Image> Generate(
-        const inference::GenerateRequest&) override {
-      return absl::InvalidArgumentError("prompt refused");
-    }
-    std::string ModelName() const override { return "refusing"; }
-  } model;
+  RefusingModel model;
   spy_.on_put = [this](const std::string& key, std::string_view) {
     if (key == "f1.json") Mark(TombstoneKey("f1"));
   };

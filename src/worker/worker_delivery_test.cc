@@ -140,15 +140,7 @@ TEST_F(WorkerDeliveryTest, RetriesBackOffExponentially) {
 }
 
 TEST_F(WorkerDeliveryTest, RefusedPromptIsNotRetried) {
-  class RefusingModel : public inference::TextToImage {
-   public:
-    absl::Status Load() override { return absl::OkStatus(); }
-    absl::StatusOr<inference::Image> Generate(
-        const inference::GenerateRequest&) override {
-      return absl::InvalidArgumentError("prompt refused by the safety filter");
-    }
-    std::string ModelName() const override { return "refusing"; }
-  } model;
+  RefusingModel model("prompt refused by the safety filter");
   Publish({{"id", "x1"}, {"prompt", "something refused"}}, "x1");
   ASSERT_EQ(*RunWorker(model, Options()), 1);
   EXPECT_EQ(stats_.retried, 0);

@@ -26,6 +26,23 @@
 
 namespace ebb::worker {
 
+// A model whose every Generate is refused with InvalidArgument(`why`): the
+// worker fails the request for good (no retry).
+class RefusingModel : public inference::TextToImage {
+ public:
+  explicit RefusingModel(std::string why = "prompt refused")
+      : why_(std::move(why)) {}
+  absl::Status Load() override { return absl::OkStatus(); }
+  absl::StatusOr<inference::Image> Generate(
+      const inference::GenerateRequest&) override {
+    return absl::InvalidArgumentError(why_);
+  }
+  std::string ModelName() const override { return "refusing"; }
+
+ private:
+  std::string why_;
+};
+
 // Forwards to another queue, recording publishes and calling `on_take` after
 // every Take (on the caller's thread) so tests can act at exact points.
 class SpyQueue : public queue::MessageQueue {

@@ -32,6 +32,16 @@ EbbUpConfig SingleNode(int max_jobs = 1) {
   return c;
 }
 
+// The seed's ScaledJob on the run's RabbitMQ, one job at most.
+EbbUpConfig RabbitMq() {
+  EbbUpConfig c;
+  c.amqp_url = TestAmqpUrl();
+  c.polling_interval = 1;
+  c.max_replica_count = 1;
+  c.worker_env = SlowWorkerEnv();
+  return c;
+}
+
 std::vector<std::string> Cmd(std::vector<std::string> args, const EbbUp& up) {
   for (const auto& a : {std::string("--server"), up.server(),
                         std::string("--data-dir"), up.data_dir()}) {
@@ -225,12 +235,7 @@ TEST(CliRequestsTest, ATokenMismatchNamesTheDataDirectory) {
 // RabbitMQ mode: the same channel (the object store) carries progress and
 // the cancel; a deleted request's late redelivery is dropped.
 TEST(CliRequestsTest, RabbitMqCancelStopsRunningAndDeleteBeatsRedelivery) {
-  EbbUpConfig c;
-  c.amqp_url = TestAmqpUrl();
-  c.polling_interval = 1;
-  c.max_replica_count = 1;
-  c.worker_env = SlowWorkerEnv();
-  EbbUp up(c);
+  EbbUp up(RabbitMq());
   ASSERT_TRUE(up.Start()) << up.log();
   const std::string id = Submit(up);
   ASSERT_GE(WaitForStep(up, id, 1), 1) << up.log();
@@ -271,12 +276,7 @@ TEST(CliRequestsTest, RabbitMqCancelStopsRunningAndDeleteBeatsRedelivery) {
 // (prompt and all) before any worker reports it, from its <id>.submitted
 // object; cancelling it makes the worker that takes it drop it.
 TEST(CliRequestsTest, RabbitMqQueuedRequestIsKnownBeforeAWorkerTakesIt) {
-  EbbUpConfig c;
-  c.amqp_url = TestAmqpUrl();
-  c.polling_interval = 1;
-  c.max_replica_count = 1;
-  c.worker_env = SlowWorkerEnv();
-  EbbUp up(c);
+  EbbUp up(RabbitMq());
   ASSERT_TRUE(up.Start()) << up.log();
   const std::string running = Submit(up);
   ASSERT_GE(WaitForStep(up, running, 1), 1) << up.log();

@@ -40,6 +40,20 @@ nlohmann::json LastJson(const std::string& out) {
   return last;
 }
 
+// Submits one request and waits (2 minutes at most) for its record; null when
+// none came. *id (may be null) receives its id.
+nlohmann::json SubmitAndWait(EbbUp& up, const nlohmann::json& body,
+                             std::string* id = nullptr) {
+  auto ids = up.Submit(body);
+  if (ids.size() != 1) return nullptr;
+  if (id != nullptr) *id = ids[0];
+  if (!WaitUntil([&] { return up.Records().count(ids[0]) == 1; },
+                 absl::Seconds(120))) {
+    return nullptr;
+  }
+  return up.Record(ids[0]);
+}
+
 class ModelWorkerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -62,18 +76,16 @@ TEST_F(ModelWorkerTest, EbbUpJobRunsTheRealModelAndRecordsWhereTheTimeWent) {
   c.worker_env = {{"EBB_MODEL", Model()}, {"DEVICE", "GPU"}};
   EbbUp up(c);
   ASSERT_TRUE(up.Start()) << up.log();
-  auto ids = up.Submit({{"prompt", "a lighthouse at dusk"},
-                        {"width", 64},
-                        {"height", 64},
-                        {"steps", 2},
-                        {"seed", 4},
-                        {"scheduler", "ddim"}});
-  ASSERT_EQ(ids.size(), 1u) << up.log();
-  ASSERT_TRUE(WaitUntil([&] { return up.Records().count(ids[0]) == 1; },
-                        absl::Seconds(120)))
-      << up.log();
-  nlohmann::json r = up.Record(ids[0]);
-  ASSERT_EQ(r["status"], "done") << r.dump(2);
+  std::string id;
+  nlohmann::json r = SubmitAndWait(up,
+                                   {{"prompt", "a lighthouse at dusk"},
+                                    {"width", 64},
+                                    {"height", 64},
+                                    {"steps", 2},
+                                    {"seed", 4},
+                                    {"scheduler", "ddim"}},
+                                   &id);
+  ASSERT_EQ(r["status"], "done") << r.dump(2) << up.log();
   EXPECT_EQ(r["model"], "tiny");
   EXPECT_EQ(r["scheduler"], "ddim");
   EXPECT_EQ(r["steps"], 2);
@@ -85,8 +97,8 @@ TEST_F(ModelWorkerTest, EbbUpJobRunsTheRealModelAndRecordsWhereTheTimeWent) {
   }
   EXPECT_EQ(r["native_width"], 64);
   EXPECT_EQ(r["image_width"], 64);
-  auto png = inference::DecodePng(
-      ReadAll(fs::path(up.store_dir()) / (ids[0] + "-1.png")));
+  auto png =
+      inference::DecodePng(ReadAll(fs::path(up.store_dir()) / (id + "-1.png")));
   ASSERT_TRUE(png.ok()) << png.status();
   EXPECT_EQ(png->width, 64);
   EXPECT_EQ(png->height, 64);
@@ -132,14 +144,10 @@ TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
   EXPECT_EQ(model["model"], "ebb-shapes") << model.dump();
   EXPECT_EQ(model["bundled"], true);
   EXPECT_GE(model["example_prompts"].size(), 3u);
-  auto ids = up.Submit(
+  nlohmann::json r = SubmitAndWait(
+      up,
       {{"prompt", "a yellow triangle on a purple background"}, {"seed", 5}});
-  ASSERT_EQ(ids.size(), 1u) << up.log();
-  ASSERT_TRUE(WaitUntil([&] { return up.Records().count(ids[0]) == 1; },
-                        absl::Seconds(120)))
-      << up.log();
-  nlohmann::json r = up.Record(ids[0]);
-  ASSERT_EQ(r["status"], "done") << r.dump(2);
+  ASSERT_EQ(r["status"], "done") << r.dump(2) << up.log();
   EXPECT_EQ(r["model"], "ebb-shapes");
   EXPECT_EQ(r["steps"], declared["default_steps"]);
   EXPECT_EQ(r["guidance_scale"], declared["default_guidance_scale"]);
