@@ -58,7 +58,8 @@ std::optional<nlohmann::json> ReadSubmitted(storage::ObjectStore* store,
 
 }  // namespace
 
-RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id) {
+RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id,
+                           bool has_record) {
   RequestMarkers m;
   if (store == nullptr) return m;
   m.deleted = store->Head(worker::TombstoneKey(id)).ok();
@@ -66,7 +67,7 @@ RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id) {
   if (auto p = store->Get(worker::ProgressKey(id)); p.ok()) {
     m.progress = worker::ParseProgress(*p);
   }
-  m.submitted = ReadSubmitted(store, id);
+  if (!has_record) m.submitted = ReadSubmitted(store, id);
   return m;
 }
 

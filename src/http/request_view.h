@@ -43,8 +43,11 @@ struct RequestMarkers {
   std::optional<nlohmann::json> submitted;
 };
 
-// Reads the markers of `id` from the store (nothing when `store` is null).
-RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id);
+// Reads the markers of `id` from the store (nothing when `store` is null);
+// the submitted object only when `has_record` is false (the record
+// supersedes it).
+RequestMarkers ReadMarkers(storage::ObjectStore* store, const std::string& id,
+                           bool has_record);
 // The same, knowing the store's keys from one listing: only an existing
 // progress object, and a submitted object without a record, are read.
 RequestMarkers MarkersFromKeys(storage::ObjectStore* store,

@@ -64,7 +64,7 @@ Known Lookup(const ApiContext& ctx, const std::string& id,
     }
   }
   std::optional<nlohmann::json> record = ReadRecord(ctx.store, id);
-  RequestMarkers markers = ReadMarkers(ctx.store, id);
+  RequestMarkers markers = ReadMarkers(ctx.store, id, record.has_value());
   if (row || record || markers.deleted || markers.cancel || markers.progress ||
       markers.submitted) {
     k.request = RequestJson(id, row, record, markers);

@@ -63,7 +63,7 @@ void GetOne(const ApiContext& ctx, WaitEstimator& estimator,
       return ErrorReply(res, 403, std::string(got.status().message()));
     }
   }
-  const RequestMarkers markers = ReadMarkers(ctx.store, id);
+  const RequestMarkers markers = ReadMarkers(ctx.store, id, record.has_value());
   if (!row && !record && !markers.deleted && !markers.cancel &&
       !markers.progress && !markers.submitted) {
     return ErrorReply(res, 404,

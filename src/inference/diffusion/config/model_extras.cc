@@ -2,11 +2,10 @@
 #include "inference/diffusion/config/model_extras.h"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 
 namespace ebb::inference::diffusion {
 namespace {
@@ -37,10 +36,9 @@ absl::StatusOr<ModelExtras> ReadModelExtras(const std::string& path) {
   const fs::path index = fs::path(path) / "model_index.json";
   std::error_code ec;
   if (!fs::is_directory(path, ec) || !fs::exists(index, ec)) return x;
-  std::ifstream in(index);
-  std::stringstream text;
-  text << in.rdbuf();
-  const Json j = Json::parse(text.str(), nullptr, false);
+  auto text = ReadFile(index.string());
+  if (!text.ok()) return x;  // the pipeline's loader reports it
+  const Json j = Json::parse(*text, nullptr, false);
   if (!j.is_object() || !j.contains("ebb")) return x;
   const Json& e = j["ebb"];
   if (!e.is_object()) return Bad(index, e, "", "want an object");
