@@ -77,7 +77,10 @@ std::optional<FakeApiServer::Route> ParseRoute(const httplib::Request& req) {
 
 FakeApiServer::FakeApiServer(FakeApiServerOptions options)
     : options_(std::move(options)),
-      store_(options_.history_limit, options_.graceful_pod_deletion) {}
+      store_(options_.store != nullptr ? options_.store
+                                       : std::make_shared<FakeApiStore>(
+                                             options_.history_limit,
+                                             options_.graceful_pod_deletion)) {}
 
 FakeApiServer::~FakeApiServer() { Stop(); }
 
@@ -139,7 +142,7 @@ absl::Status FakeApiServer::Listen() {
 void FakeApiServer::Stop() {
   if (!server_) return;
   stopping_ = true;
-  store_.Notify();
+  store_->Notify();
   server_->stop();
   if (thread_.joinable()) thread_.join();
   server_.reset();
@@ -147,7 +150,7 @@ void FakeApiServer::Stop() {
 
 absl::Status FakeApiServer::Restart() {
   Stop();
-  store_.Compact();
+  store_->Compact();
   stopping_ = false;
   return Listen();
 }
@@ -172,12 +175,12 @@ void FakeApiServer::FailNext(const std::string& verb,
 
 void FakeApiServer::DropWatches() {
   ++drop_generation_;
-  store_.Notify();
+  store_->Notify();
 }
 
 void FakeApiServer::SendBookmarks() {
   ++bookmark_generation_;
-  store_.Notify();
+  store_->Notify();
 }
 
 void FakeApiServer::SetLog(const std::string& ns, const std::string& pod,
@@ -185,6 +188,11 @@ void FakeApiServer::SetLog(const std::string& ns, const std::string& pod,
                            const std::string& text) {
   std::lock_guard<std::mutex> lock(mu_);
   logs_[absl::StrCat(ns, "/", pod, "/", container)] = text;
+}
+
+void FakeApiServer::SetRequestHook(std::function<void(const Route&)> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  hook_ = std::move(hook);
 }
 
 int FakeApiServer::Requests(const std::string& verb,
@@ -272,10 +280,13 @@ void FakeApiServer::Handle(const httplib::Request& req,
                 "the server could not find the requested resource");
     return;
   }
+  std::function<void(const Route&)> hook;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_[absl::StrCat(route->verb, " ", route->RbacResource())];
+    hook = hook_;
   }
+  if (hook) hook(*route);
   if (!Authorized(*route, req, res) || Injected(*route, res)) return;
   Serve(*route, req, res);
 }
@@ -300,7 +311,7 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
                          std::string(sel.status().message()));
     }
     int64_t rv = 0;
-    Json items = store_.List(route.resource, route.ns, *sel, &rv);
+    Json items = store_->List(route.resource, route.ns, *sel, &rv);
     return Reply(res, 200,
                  {{"kind", info.kind + "List"},
                   {"apiVersion", info.ApiVersion()},
@@ -308,7 +319,7 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
                   {"items", items}});
   }
   if (route.verb == "get" && route.subresource == "log") {
-    std::optional<Json> pod = store_.Get("pods", route.ns, route.name);
+    std::optional<Json> pod = store_->Get("pods", route.ns, route.name);
     if (!pod) return not_found(route.name);
     std::string container = req.get_param_value("container");
     if (container.empty()) {
@@ -329,7 +340,7 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
     return;
   }
   if (route.verb == "get") {
-    std::optional<Json> o = store_.Get(route.resource, route.ns, route.name);
+    std::optional<Json> o = store_->Get(route.resource, route.ns, route.name);
     return o ? Reply(res, 200, *o) : not_found(route.name);
   }
   Json body = Json::parse(req.body, nullptr, false);
@@ -371,8 +382,8 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
       }
     }
     auto created =
-        store_.Create(route.resource, route.ns, body,
-                      route.resource == "jobs" ? DefaultJob : nullptr);
+        store_->Create(route.resource, route.ns, body,
+                       route.resource == "jobs" ? DefaultJob : nullptr);
     if (!created.ok()) {
       const std::string name(created.status().message());
       return ReplyStatus(
@@ -382,24 +393,84 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
     }
     return Reply(res, 201, *created);
   }
-  if (route.verb == "update") {
-    if (!store_.Get(route.resource, route.ns, route.name)) {
-      return not_found(route.name);
-    }
-    return Reply(res, 200, store_.Put(route.resource, route.ns, body));
-  }
+  if (route.verb == "update") return ServeUpdate(route, body, res);
   if (route.verb == "delete") {
     std::string policy = req.get_param_value("propagationPolicy");
     if (body.is_object() && body.contains("propagationPolicy")) {
       policy = body.value("propagationPolicy", "");
     }
-    auto deleted = store_.Delete(route.resource, route.ns, route.name, policy);
+    auto deleted = store_->Delete(route.resource, route.ns, route.name, policy);
     return deleted.ok() ? Reply(res, 200, *deleted) : not_found(route.name);
   }
   ReplyStatus(res, 405, "MethodNotAllowed",
               absl::StrCat("the server does not allow this method on the "
                            "requested resource (",
                            route.verb, ")"));
+}
+
+// PUT: the API server's checks in the order it makes them (name, then
+// existence, then resourceVersion), then the store's compare-and-swap.
+void FakeApiServer::ServeUpdate(const Route& route, const Json& body,
+                                httplib::Response& res) {
+  const std::string kind_name = route.Qualified();
+  const Json meta = body.contains("metadata") && body["metadata"].is_object()
+                        ? body["metadata"]
+                        : Json::object();
+  const Json details = {
+      {"name", route.name}, {"group", route.group}, {"kind", route.resource}};
+  std::string body_name;
+  if (meta.contains("name") && meta["name"].is_string()) {
+    body_name = meta["name"].get<std::string>();
+  }
+  if (body_name != route.name) {
+    return ReplyStatus(res, 400, "BadRequest",
+                       absl::StrCat("the name of the object (", body_name,
+                                    ") does not match the name on the URL (",
+                                    route.name, ")"));
+  }
+  if (meta.contains("resourceVersion") &&
+      !meta["resourceVersion"].is_string()) {
+    return ReplyStatus(res, 400, "BadRequest",
+                       "metadata.resourceVersion must be a string");
+  }
+  if (!store_->Get(route.resource, route.ns, route.name)) {
+    return ReplyStatus(
+        res, 404, "NotFound",
+        absl::StrCat(kind_name, " \"", route.name, "\" not found"), details);
+  }
+  const ResourceInfo info = LookupResource(route.resource);
+  // Leases (coordination's strategy) do not allow unconditional updates.
+  if (route.resource == "leases" && meta.value("resourceVersion", "").empty()) {
+    const std::string field = "metadata.resourceVersion";
+    const std::string why = "must be specified for an update";
+    return ReplyStatus(
+        res, 422, "Invalid",
+        absl::StrCat(info.kind, ".", route.group, " \"", route.name,
+                     "\" is invalid: ", field, ": Invalid value: 0x0: ", why),
+        {{"name", route.name},
+         {"group", route.group},
+         {"kind", info.kind},
+         {"causes",
+          {{{"reason", "FieldValueInvalid"},
+            {"message", absl::StrCat("Invalid value: 0x0: ", why)},
+            {"field", field}}}}});
+  }
+  auto replaced = store_->Replace(route.resource, route.ns, route.name, body);
+  if (replaced.status().code() == absl::StatusCode::kNotFound) {
+    return ReplyStatus(
+        res, 404, "NotFound",
+        absl::StrCat(kind_name, " \"", route.name, "\" not found"), details);
+  }
+  if (!replaced.ok()) {
+    return ReplyStatus(
+        res, 409, "Conflict",
+        absl::StrCat("Operation cannot be fulfilled on ", kind_name, " \"",
+                     route.name,
+                     "\": the object has been modified; please apply your "
+                     "changes to the latest version and try again"),
+        details);
+  }
+  Reply(res, 200, *replaced);
 }
 
 }  // namespace ebb::executors::kubernetes::testing

@@ -10,24 +10,30 @@
 // with GET (get, list, `?watch=1`), POST (create), PUT (replace) and DELETE
 // (propagationPolicy from the DeleteOptions body or the query). Objects live
 // in a FakeApiStore (resourceVersion, labelSelector, generateName, owner
-// garbage collection). Watches stream newline-separated events, send
-// BOOKMARKs when `allowWatchBookmarks=true`, honour `timeoutSeconds`, and end
-// with an ERROR event carrying a 410 Expired Status for a resourceVersion that
-// is too old, as real servers do.
+// garbage collection); two servers may share one store, as API server
+// replicas share etcd. A PUT carrying a metadata.resourceVersion that is not
+// the latest answers 409 Conflict, as real servers do (optimistic
+// concurrency); Leases, like real ones, refuse a PUT without one (422). Watches
+// stream newline-separated events, send BOOKMARKs when
+// `allowWatchBookmarks=true`, honour `timeoutSeconds`, and end with an ERROR
+// event carrying a 410 Expired Status for a resourceVersion that is too old, as
+// real servers do.
 //
 // Errors are v1 Status objects with the codes, reasons and messages of a real
 // server: 401 Unauthorized (wrong or missing bearer token), 403 Forbidden
 // with the RBAC message ("jobs.batch is forbidden: User \"...\" cannot list
 // resource \"jobs\" in API group \"batch\" in the namespace \"ns\""), 404
-// NotFound, 409 AlreadyExists, 422 Invalid with field causes (Job creates are
-// checked for the required fields), and injected 429 (with Retry-After) or
-// 5xx. The server does not run controllers: tests make pods with Put().
+// NotFound, 409 AlreadyExists, 409 Conflict, 422 Invalid with field causes
+// (Job creates are checked for the required fields), and injected 429 (with
+// Retry-After) or 5xx. The server does not run controllers: tests make pods
+// with Put().
 //
 // Threading: every method may be called from any thread concurrently.
 #ifndef EBB_EXECUTORS_KUBERNETES_TESTING_FAKE_API_SERVER_H_
 #define EBB_EXECUTORS_KUBERNETES_TESTING_FAKE_API_SERVER_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -63,6 +69,10 @@ struct FakeApiServerOptions {
   // Periodic BOOKMARK events on watches that allow them; zero: only when
   // SendBookmarks() is called.
   absl::Duration bookmark_interval = absl::ZeroDuration();
+  // Another server's store (shared_store()) to serve, as a second API server
+  // replica over the same etcd; none = a store of its own made from
+  // history_limit and graceful_pod_deletion.
+  std::shared_ptr<FakeApiStore> store;
 };
 
 class FakeApiServer {
@@ -82,7 +92,8 @@ class FakeApiServer {
   absl::Status Restart();
   std::string url() const;  // "http://127.0.0.1:PORT" (https with TLS)
   int port() const { return port_; }
-  FakeApiStore& store() { return store_; }
+  FakeApiStore& store() { return *store_; }
+  std::shared_ptr<FakeApiStore> shared_store() const { return store_; }
 
   // RBAC: `verb` ("get", "list", "watch", "create", "delete", "update")
   // on `resource` ("jobs", "pods", "pods/log") answers 403 until Allow().
@@ -105,7 +116,7 @@ class FakeApiServer {
   int Requests(const std::string& verb, const std::string& resource) const;
   int OpenWatches() const { return open_watches_.load(); }
 
-  // A parsed request path (internal to the double).
+  // A parsed request: path parts and the RBAC verb.
   struct Route {
     std::string group, version, ns, resource, name, subresource, verb;
     // "jobs.batch" / "pods": how messages name the resource.
@@ -116,6 +127,10 @@ class FakeApiServer {
       return subresource.empty() ? resource : resource + "/" + subresource;
     }
   };
+  // Tests: `hook` (none = remove) is called with each routed request before
+  // it is authorized or served, on the serving thread, and may block it for
+  // a while (e.g. change the store between a client's GET and its PUT).
+  void SetRequestHook(std::function<void(const Route&)> hook);
 
  private:
   struct Failure {
@@ -127,6 +142,8 @@ class FakeApiServer {
   void Handle(const httplib::Request& req, httplib::Response& res);
   void Serve(const Route& route, const httplib::Request& req,
              httplib::Response& res);
+  void ServeUpdate(const Route& route, const nlohmann::json& body,
+                   httplib::Response& res);
   void ServeWatch(const Route& route, const httplib::Request& req,
                   httplib::Response& res);
   bool Authorized(const Route& route, const httplib::Request& req,
@@ -135,7 +152,7 @@ class FakeApiServer {
   absl::Status Listen();
 
   FakeApiServerOptions options_;
-  FakeApiStore store_;
+  std::shared_ptr<FakeApiStore> store_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
@@ -145,6 +162,7 @@ class FakeApiServer {
   std::vector<Failure> failures_;
   std::map<std::string, int> requests_;  // "verb resource" -> count
   std::map<std::string, std::string> logs_;
+  std::function<void(const Route&)> hook_;
   std::atomic<uint64_t> drop_generation_{0};
   std::atomic<uint64_t> bookmark_generation_{0};
   std::atomic<bool> stopping_{false};

@@ -255,5 +255,96 @@ TEST(FakeApiServerGcTest, ForegroundDeleteWaitsForDependentPods) {
   EXPECT_FALSE(server.store().Get("jobs", "ns", name));
 }
 
+constexpr char kLeases[] = "/apis/coordination.k8s.io/v1/namespaces/ns/leases";
+
+Json Lease(const std::string& holder) {
+  return {{"apiVersion", "coordination.k8s.io/v1"},
+          {"kind", "Lease"},
+          {"metadata", {{"name", "ebb"}}},
+          {"spec", {{"holderIdentity", holder}, {"leaseDurationSeconds", 15}}}};
+}
+
+TEST_F(FakeApiServerTest, LeasePutWithAStaleResourceVersionIsAConflict) {
+  auto cli = Client();
+  auto created = cli.Post(kLeases, Lease("a").dump(), "application/json");
+  ASSERT_EQ(created->status, 201);
+  Json first = Json::parse(created->body);
+  EXPECT_EQ(first["kind"], "Lease");
+  const std::string path = std::string(kLeases) + "/ebb";
+
+  // Two writers read the same version; the first PUT wins...
+  Json a = first, b = first;
+  a["spec"]["holderIdentity"] = "a2";
+  b["spec"]["holderIdentity"] = "b";
+  auto won = cli.Put(path, a.dump(), "application/json");
+  ASSERT_EQ(won->status, 200);
+  Json after = Json::parse(won->body);
+  EXPECT_NE(after["metadata"]["resourceVersion"],
+            first["metadata"]["resourceVersion"]);
+  EXPECT_EQ(after["metadata"]["uid"], first["metadata"]["uid"]);
+  EXPECT_EQ(after["metadata"]["creationTimestamp"],
+            first["metadata"]["creationTimestamp"]);
+  // ...the second is refused as a real server refuses it.
+  auto lost = cli.Put(path, b.dump(), "application/json");
+  ASSERT_EQ(lost->status, 409);
+  Json status = Json::parse(lost->body);
+  EXPECT_EQ(status["reason"], "Conflict");
+  EXPECT_EQ(status["message"],
+            "Operation cannot be fulfilled on leases.coordination.k8s.io "
+            "\"ebb\": the object has been modified; please apply your changes "
+            "to the latest version and try again");
+  EXPECT_EQ(status["details"]["name"], "ebb");
+  EXPECT_EQ(server_.store()
+                .Get("leases", "ns", "ebb")
+                .value()["spec"]["holderIdentity"],
+            "a2");
+
+  // Leases refuse unconditional updates; names must match the URL.
+  Json unconditional = after;
+  unconditional["metadata"].erase("resourceVersion");
+  auto invalid = cli.Put(path, unconditional.dump(), "application/json");
+  EXPECT_EQ(invalid->status, 422);
+  EXPECT_THAT(Json::parse(invalid->body)["message"].get<std::string>(),
+              HasSubstr("metadata.resourceVersion: Invalid value: 0x0: must be "
+                        "specified for an update"));
+  Json renamed = after;
+  renamed["metadata"]["name"] = "other";
+  auto bad = cli.Put(path, renamed.dump(), "application/json");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(Json::parse(bad->body)["message"],
+            "the name of the object (other) does not match the name on the "
+            "URL (ebb)");
+  EXPECT_EQ(cli.Put(std::string(kLeases) + "/nope", Lease("x").dump(),
+                    "application/json")
+                ->status,
+            400);
+}
+
+TEST(FakeApiServerSharedStoreTest, TwoServersServeOneStoreAndHooksSeeRequests) {
+  FakeApiServer first;
+  ASSERT_TRUE(first.Start().ok());
+  FakeApiServerOptions options;
+  options.store = first.shared_store();
+  FakeApiServer second(options);
+  ASSERT_TRUE(second.Start().ok());
+  std::vector<std::string> seen;
+  std::mutex mu;
+  second.SetRequestHook([&](const FakeApiServer::Route& route) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(route.verb + " " + route.Qualified() + " " + route.name);
+  });
+  ASSERT_EQ(httplib::Client(first.url())
+                .Post(kLeases, Lease("a").dump(), "application/json")
+                ->status,
+            201);
+  first.Stop();  // one replica down: the other still serves the objects
+  auto got = httplib::Client(second.url()).Get(std::string(kLeases) + "/ebb");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(Json::parse(got->body)["spec"]["holderIdentity"], "a");
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_THAT(seen,
+              ::testing::ElementsAre("get leases.coordination.k8s.io ebb"));
+}
+
 }  // namespace
 }  // namespace ebb::executors::kubernetes::testing

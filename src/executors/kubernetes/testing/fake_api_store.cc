@@ -177,6 +177,25 @@ Json FakeApiStore::Put(const std::string& resource, const std::string& ns,
                      exists ? "MODIFIED" : "ADDED");
 }
 
+absl::StatusOr<Json> FakeApiStore::Replace(const std::string& resource,
+                                           const std::string& ns,
+                                           const std::string& name,
+                                           Json object) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find(MakeKey(resource, ns, name));
+  if (it == objects_.end()) return absl::NotFoundError(name);
+  const Json& stored = it->second["metadata"];
+  Json& meta = object["metadata"];
+  const std::string want = meta.value("resourceVersion", "");
+  if (!want.empty() && want != stored.value("resourceVersion", "")) {
+    return absl::AbortedError(
+        absl::StrCat(name, ": resourceVersion ", want, " is not the latest"));
+  }
+  meta["uid"] = stored["uid"];
+  meta["creationTimestamp"] = stored["creationTimestamp"];
+  return StoreLocked(resource, ns, std::move(object), "MODIFIED");
+}
+
 bool FakeApiStore::Update(const std::string& resource, const std::string& ns,
                           const std::string& name,
                           const std::function<void(Json&)>& edit) {

@@ -78,6 +78,15 @@ class FakeApiStore {
   // Test side: creates or replaces `object` (bumps its resourceVersion and
   // records ADDED or MODIFIED). Returns the stored object.
   Json Put(const std::string& resource, const std::string& ns, Json object);
+  // The API's update (PUT): replaces the object named `name` with `object`,
+  // keeping its uid and creationTimestamp. NotFound when absent; Aborted (a
+  // conflict) when `object` carries a metadata.resourceVersion other than
+  // the stored one (optimistic concurrency); none = unconditional. The check
+  // and the write are one step, so of two writers that read the same
+  // version only one succeeds.
+  absl::StatusOr<Json> Replace(const std::string& resource,
+                               const std::string& ns, const std::string& name,
+                               Json object);
   // Test side: edits an object in place. False when absent.
   bool Update(const std::string& resource, const std::string& ns,
               const std::string& name, const std::function<void(Json&)>& edit);

@@ -52,14 +52,15 @@ void FakeApiServer::ServeWatch(const Route& route, const httplib::Request& req,
   st->bookmark_gen = bookmark_generation_.load();
   const std::string rv = req.get_param_value("resourceVersion");
   if (rv.empty() || rv == "0") {
-    for (Json& o : store_.List(route.resource, route.ns, *sel, &st->after_rv)) {
+    for (Json& o :
+         store_->List(route.resource, route.ns, *sel, &st->after_rv)) {
       st->initial.push_back({{"type", "ADDED"}, {"object", std::move(o)}});
     }
   } else if (!absl::SimpleAtoi(rv, &st->after_rv)) {
     return ReplyBadRequest(
         res, absl::StrCat("invalid resourceVersion \"", rv, "\""));
   } else {
-    st->gone = store_.CheckWatchable(st->after_rv);
+    st->gone = store_->CheckWatchable(st->after_rv);
   }
   const ResourceInfo info = LookupResource(route.resource);
   ++open_watches_;
@@ -94,7 +95,7 @@ void FakeApiServer::ServeWatch(const Route& route, const httplib::Request& req,
           return cut() || (st->bookmarks &&
                            bookmark_generation_.load() != st->bookmark_gen);
         };
-        auto events = store_.WaitEvents(
+        auto events = store_->WaitEvents(
             route.resource, route.ns, st->selector, &st->after_rv,
             std::min(absl::Milliseconds(200), st->end - absl::Now()), wake);
         if (!events.ok()) return expire(events.status());
