@@ -26,17 +26,6 @@ std::string Label(const Json& o, const char* key) {
 
 }  // namespace
 
-absl::Status WithRbacHint(const absl::Status& status, const std::string& verb,
-                          const std::string& group,
-                          const std::string& resource) {
-  if (status.code() != absl::StatusCode::kPermissionDenied) return status;
-  return absl::PermissionDeniedError(absl::StrCat(
-      status.message(), " (ebb needs RBAC permission to ", verb, " ", resource,
-      group.empty() ? "" : "." + group, ": add a Role rule with apiGroups [\"",
-      group, "\"], resources [\"", resource, "\"], verbs [\"", verb,
-      "\"] bound to ebb's service account)"));
-}
-
 KubernetesExecutor::KubernetesExecutor(KubernetesExecutorOptions options)
     : options_(std::move(options)),
       client_(options_.config, options_.request_timeout) {}

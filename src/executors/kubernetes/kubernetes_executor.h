@@ -34,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "executors/executor.h"
+#include "executors/kubernetes/client/api_error.h"  // WithRbacHint
 #include "executors/kubernetes/client/kube_client.h"
 #include "executors/kubernetes/informer.h"
 #include "executors/kubernetes/job_manifest.h"
@@ -99,12 +100,6 @@ class KubernetesExecutor : public Executor {
   std::map<std::string, Watched> watched_;
   std::map<std::string, std::vector<std::string>> conditions_;  // "ns/sj"
 };
-
-// `status` with, for a 403, the Role rule that would allow `verb` on
-// `resource` (e.g. "jobs" in API group "batch") appended.
-absl::Status WithRbacHint(const absl::Status& status, const std::string& verb,
-                          const std::string& group,
-                          const std::string& resource);
 
 }  // namespace ebb::executors::kubernetes
 

@@ -77,6 +77,23 @@ absl::Status ApiError(const std::string& method, const std::string& path,
   return s;
 }
 
+absl::Status WithRbacHint(const absl::Status& status, const std::string& verb,
+                          const std::string& group, const std::string& resource,
+                          const std::vector<std::string>& rule_verbs) {
+  if (status.code() != absl::StatusCode::kPermissionDenied) return status;
+  const std::vector<std::string> verbs =
+      rule_verbs.empty() ? std::vector<std::string>{verb} : rule_verbs;
+  absl::Status hinted = absl::PermissionDeniedError(absl::StrCat(
+      status.message(), " (ebb needs RBAC permission to ", verb, " ", resource,
+      group.empty() ? "" : "." + group, ": add a Role rule with apiGroups [\"",
+      group, "\"], resources [\"", resource, "\"], verbs [\"",
+      absl::StrJoin(verbs, "\", \""), "\"] bound to ebb's service account)"));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    hinted.SetPayload(url, payload);
+  });
+  return hinted;
+}
+
 int HttpCodeOf(const absl::Status& status) {
   auto p = status.GetPayload(kCodeUrl);
   int code = 0;

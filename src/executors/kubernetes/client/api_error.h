@@ -16,6 +16,7 @@
 #define EBB_EXECUTORS_KUBERNETES_CLIENT_API_ERROR_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -27,6 +28,14 @@ namespace ebb::executors::kubernetes {
 absl::Status ApiError(const std::string& method, const std::string& path,
                       long http_code, const std::string& body,
                       const std::string& retry_after_header);
+
+// `status` with, for a 403 (PermissionDenied), the Role rule that would
+// allow `verb` on `resource` (e.g. "jobs" in API group "batch") appended;
+// other statuses unchanged. The rule lists `rule_verbs` when given (every
+// verb the caller needs, so that one fix is enough), else `verb`.
+absl::Status WithRbacHint(const absl::Status& status, const std::string& verb,
+                          const std::string& group, const std::string& resource,
+                          const std::vector<std::string>& rule_verbs = {});
 
 // The HTTP code an ApiError carries; 0 for other statuses.
 int HttpCodeOf(const absl::Status& status);

@@ -189,6 +189,31 @@ TEST(KubeClientErrorsTest, ServerErrorsMapToCodesWithTheServersMessage) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(KubeClientErrorsTest, RbacHintNamesTheRoleRuleAndKeepsTheHttpCode) {
+  FakeApiServer server;
+  ASSERT_TRUE(server.Start().ok());
+  KubeClient client(PlainConfig(server));
+  server.Deny("get", "leases");
+  const std::string lease =
+      "/apis/coordination.k8s.io/v1/namespaces/ns/leases/l";
+  absl::Status denied = client.Request("GET", lease).status();
+  absl::Status hinted = WithRbacHint(denied, "get", "coordination.k8s.io",
+                                     "leases", {"get", "create", "update"});
+  EXPECT_EQ(hinted.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(HttpCodeOf(hinted), 403);
+  EXPECT_THAT(hinted.message(),
+              AllOf(HasSubstr(std::string(denied.message())),
+                    HasSubstr("ebb needs RBAC permission to get "
+                              "leases.coordination.k8s.io: add a Role rule "
+                              "with apiGroups [\"coordination.k8s.io\"], "
+                              "resources [\"leases\"], verbs [\"get\", "
+                              "\"create\", \"update\"]")));
+  EXPECT_THAT(WithRbacHint(denied, "list", "batch", "jobs").message(),
+              HasSubstr("verbs [\"list\"]"));
+  absl::Status other = absl::UnavailableError("down");
+  EXPECT_EQ(WithRbacHint(other, "get", "", "pods"), other);
+}
+
 TEST(KubeClientWatchTest, LinesArriveAndTheStopFlagEndsTheStream) {
   FakeApiServer server;
   ASSERT_TRUE(server.Start().ok());
