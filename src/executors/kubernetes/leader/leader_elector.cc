@@ -181,7 +181,7 @@ void LeaderElector::Lead(Clock::time_point since) {
     if (WaitUntil(std::min(Clock::now() + retry_period, deadline))) break;
     const Clock::time_point began = Clock::now();
     if (deadline - began < std::chrono::milliseconds(1)) {  // no time to try
-      lost = absl::StrCat("no renewal succeeded for ",
+      lost = absl::StrCat(": no renewal succeeded for ",
                           absl::FormatDuration(options_.renew_deadline));
       if (absl::Status e = last_error(); !e.ok()) {
         absl::StrAppend(&lost, " (last error: ", e.message(), ")");
@@ -197,7 +197,7 @@ void LeaderElector::Lead(Clock::time_point since) {
       continue;
     }
     if (renewed.ok()) {
-      lost = absl::StrCat("lost leadership to ", CurrentLeader());
+      lost = absl::StrCat(" to ", CurrentLeader());
       break;
     }
     // An error: try again every retry_period until the deadline.
@@ -210,7 +210,7 @@ void LeaderElector::Lead(Clock::time_point since) {
       absl::MutexLock lock(&mu_);
       ++stats_.losses;
     }
-    EBB_LOG_WARN("{}: lost leadership: {}", LogPrefix(), lost);
+    EBB_LOG_WARN("{}: lost leadership{}", LogPrefix(), lost);
   }
   if (on_stopped_) on_stopped_();
 }

@@ -27,10 +27,11 @@
 //   * A candidate takes over only after L has passed, by its own clock,
 //     without it seeing the record change, or at once after a release.
 //   * The leader's IsLeader() turns false D after the start of its last
-//     successful write, even while a request hangs, and on_stopped_leading
-//     follows at once (requests are cut at that deadline). Since D < L and a
-//     candidate's L runs from after that write, the old leader has stopped
-//     (L - D earlier) before a new one can start: two leaders never act at
+//     successful try (acquire or renew), even while a request hangs, and
+//     on_stopped_leading follows at once (requests are cut at that
+//     deadline). A candidate's L runs from when it saw that write, which
+//     is after the try began; since D < L the old leader has stopped at
+//     least L - D before a new one can start: two leaders never act at
 //     once. There is no fencing: an action started before the deadline may
 //     still complete after it, so keep actions short next to L - D.
 //   * After the leader dies the others lead within L + 2.4 * P of its last
@@ -105,8 +106,8 @@ class LeaderElector {
   void Stop();
 
   // True from just before on_started_leading until renew_deadline after the
-  // last successful renewal began, or until on_stopped_leading is called,
-  // whichever is first.
+  // last successful try (acquire or renew) began, or until
+  // on_stopped_leading is called, whichever is first.
   bool IsLeader() const;
   const std::string& identity() const { return options_.identity; }
   // The holderIdentity last read or written ("" = unknown or released).

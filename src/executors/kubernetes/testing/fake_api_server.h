@@ -71,7 +71,8 @@ struct FakeApiServerOptions {
   absl::Duration bookmark_interval = absl::ZeroDuration();
   // Another server's store (shared_store()) to serve, as a second API server
   // replica over the same etcd; none = a store of its own made from
-  // history_limit and graceful_pod_deletion.
+  // history_limit and graceful_pod_deletion. (Restart() forgets the shared
+  // watch history, for every server that shares it.)
   std::shared_ptr<FakeApiStore> store;
 };
 
