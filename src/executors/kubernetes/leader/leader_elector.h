@@ -147,6 +147,7 @@ class LeaderElector {
   // Waits until `until` or Stop(); true when stopping.
   bool WaitUntil(Clock::time_point until);
   bool Stopping() const;
+  static Clock::duration ToSteady(absl::Duration d);
   void SetLeading(bool leading, Clock::time_point deadline);
   std::string LogPrefix() const;
 
