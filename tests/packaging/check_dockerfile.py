@@ -27,12 +27,17 @@ machines; Debian 12 has no hadolint package).
 
 Exit 0 when all pass, 1 with one line per problem.
 """
+import sys
+
+# The checks import their modules beside them: write no __pycache__ into
+# the source tree.
+sys.dont_write_bytecode = True
+
 import argparse
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import dockerfile

@@ -32,11 +32,16 @@ What it checks (each problem is one line naming file:line, kind and name):
 Exit 0 when all pass, 1 with the problems, 2 when python3-kubernetes or
 python3-yaml is missing (scripts/setup.sh installs both).
 """
+import sys
+
+# The checks import their modules beside them: write no __pycache__ into
+# the source tree.
+sys.dont_write_bytecode = True
+
 import argparse
 import copy
 import os
 import subprocess
-import sys
 
 try:
     import yaml  # noqa: F401
