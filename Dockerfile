@@ -26,12 +26,13 @@ COPY scripts/lib/ /src/scripts/lib/
 RUN /src/scripts/setup.sh --build-only --no-torch \
  && rm -rf /var/lib/apt/lists/*
 
-# ebb and ebb-supervise, without libtorch (the controller's).
+# ebb and ebb-supervise, without libtorch (the controller's). Only the targets
+# that `cmake --install` installs are built (not the model tools).
 FROM build-base AS build-controller
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DEBB_WITH_TORCH=OFF -DEBB_BUILD_TESTS=OFF -DEBB_BUILD_BENCH=OFF \
- && cmake --build /build \
+ && cmake --build /build --target ebb ebb-supervise \
  && DESTDIR=/install cmake --install /build --prefix /usr/local
 
 # ebb and the inference binary ebb-diffusion, with Debian's libtorch-dev.
@@ -41,7 +42,7 @@ RUN /src/scripts/setup.sh --build-only \
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DEBB_WITH_TORCH=ON -DEBB_BUILD_TESTS=OFF -DEBB_BUILD_BENCH=OFF \
- && cmake --build /build \
+ && cmake --build /build --target ebb ebb-supervise ebb-diffusion \
  && DESTDIR=/install cmake --install /build --prefix /usr/local
 
 # ---- runtime stages ----

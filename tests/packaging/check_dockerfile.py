@@ -48,6 +48,8 @@ RUNTIME_TARGETS = {"controller", "worker"}
 USER = "65532"
 ENTRYPOINT = ["/usr/local/bin/ebb"]
 INSTALL_ROOT = "/install"  # DESTDIR of the build stages
+# Targets defined only when libtorch is built (src/cli/CMakeLists.txt).
+TORCH_ONLY_TARGETS = {"ebb-diffusion"}
 MUST_IGNORE = [".git/config", "build/CMakeCache.txt", "build-x/a.o",
                "node_modules/x/package.json"]
 
@@ -203,8 +205,24 @@ def check_install_layout(df, build_dir):
     return problems
 
 
+def installed_targets(source):
+    """The targets install(TARGETS ...) names in the CMakeLists.txt files."""
+    names = set()
+    for directory, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "build")) and
+                   d != "node_modules"]
+        if "CMakeLists.txt" in files:
+            with open(os.path.join(directory, "CMakeLists.txt")) as f:
+                for m in re.finditer(r"install\(TARGETS\s+([^)]*?)\s+"
+                                     r"(?:RUNTIME|LIBRARY|ARCHIVE|DESTINATION)",
+                                     f.read()):
+                    names |= set(m.group(1).split())
+    return names
+
+
 def check_build_commands(df, source):
     problems = []
+    installed = installed_targets(source)
     with open(os.path.join(source, "scripts", "setup.sh")) as f:
         accepted = set(re.findall(r"^\s*(--[a-z-]+)\)", f.read(), re.M))
     with open(os.path.join(source, "CMakeLists.txt")) as f:
@@ -224,6 +242,16 @@ def check_build_commands(df, source):
                     if opt not in options:
                         problems.append(f"Dockerfile:{line}: -D{opt} is not "
                                         "an option of CMakeLists.txt")
+                m = re.search(r"cmake --build \S+ --target((?:\s+[\w-]+)+)",
+                              args)
+                built = set(m.group(1).split()) if m else None
+                want = installed - (set() if "-DEBB_WITH_TORCH=ON" in args
+                                    else TORCH_ONLY_TARGETS)
+                if built is not None and not want <= built:
+                    problems.append(
+                        f"Dockerfile:{line}: `cmake --install` installs "
+                        f"{', '.join(sorted(want - built))}, which the "
+                        "build does not build")
     return problems
 
 
