@@ -34,6 +34,7 @@ import sys
 sys.dont_write_bytecode = True
 
 import argparse
+import functools
 import os
 import re
 import shutil
@@ -100,6 +101,11 @@ def check_apt(df):
     return problems
 
 
+@functools.lru_cache(maxsize=None)
+def _apt_closure_of(packages):
+    return _apt_closure(set(packages))
+
+
 def _apt_closure(packages):
     """Every package name that `apt-get install --no-install-recommends
     PACKAGES` can install (recursive Depends and Pre-Depends, every
@@ -117,22 +123,38 @@ def _apt_closure(packages):
             if ln and not ln[0].isspace() and not ln.startswith("<")}
 
 
-def _owner(path):
-    """The Debian package that holds the library `path`, or None."""
-    candidates = {path, os.path.realpath(path)}
-    for p in list(candidates):
+def _variants(path):
+    """The names dpkg may know `path` by (merged /usr, symbolic links)."""
+    out = {path, os.path.realpath(path)}
+    for p in list(out):
         if p.startswith("/usr/lib/"):
-            candidates.add(p[len("/usr"):])
+            out.add(p[len("/usr"):])
         elif p.startswith("/lib/"):
-            candidates.add("/usr" + p)
-    for p in sorted(candidates):
-        out = subprocess.run(["dpkg", "-S", p], capture_output=True,
-                             text=True)
-        if out.returncode == 0:
-            return out.stdout.split(":")[0].strip()
-    return None
+            out.add("/usr" + p)
+    return out
 
 
+@functools.lru_cache(maxsize=None)
+def _owners_of(binary):
+    return owners(shared_libraries(binary).values())
+
+
+def owners(paths):
+    """{path: the Debian package that holds it} for the paths dpkg knows (one
+    `dpkg -S` for all: each call reads dpkg's whole database)."""
+    variants = {p: _variants(p) for p in paths}
+    every = sorted(set().union(*variants.values())) if variants else []
+    out = subprocess.run(["dpkg", "-S"] + every, capture_output=True,
+                         text=True)
+    package_of = {}
+    for ln in out.stdout.splitlines():
+        pkgs, _, path = ln.partition(": ")
+        package_of[path.strip()] = pkgs.split(",")[0].split(":")[0].strip()
+    return {p: next((package_of[v] for v in sorted(vs) if v in package_of),
+                    None) for p, vs in variants.items()}
+
+
+@functools.lru_cache(maxsize=None)
 def shared_libraries(binary):
     out = subprocess.run(["ldd", binary], capture_output=True, text=True,
                          timeout=60)
@@ -153,13 +175,13 @@ def check_packages(df, binaries):
     if not (shutil.which("apt-cache") and shutil.which("dpkg")):
         return [], ["runtime libraries: SKIPPED (no apt-cache/dpkg)"]
     problems, notes = [], []
-    base = _apt_closure({"apt"})
+    base = _apt_closure_of(frozenset({"apt"}))
     for s in df.stages:
         if s.name not in RUNTIME_TARGETS:
             continue
         wanted = df.apt_packages(s)
         try:
-            closure = _apt_closure(wanted) | base
+            closure = _apt_closure_of(frozenset(wanted)) | base
         except RuntimeError as e:
             problems.append(f"Dockerfile: stage {s.name}: {e}")
             continue
@@ -169,8 +191,10 @@ def check_packages(df, binaries):
                 problems.append(f"Dockerfile: stage controller installs "
                                 f"libtorch ({', '.join(torch)})")
         for binary in binaries.get(s.name, []):
-            for soname, path in sorted(shared_libraries(binary).items()):
-                pkg = _owner(path)
+            libs = shared_libraries(binary)
+            package_of = _owners_of(binary)
+            for soname, path in sorted(libs.items()):
+                pkg = package_of[path]
                 if pkg is None:
                     notes.append(f"{s.name}: {os.path.basename(binary)} "
                                  f"links {path}, which no package holds")
@@ -182,26 +206,40 @@ def check_packages(df, binaries):
     return problems, notes
 
 
-def check_install_layout(df, build_dir):
-    """Every COPY --from=<build stage> source exists in `cmake --install`."""
-    problems = []
+@functools.lru_cache(maxsize=None)
+def installed_paths(build_dir):
+    """Every path `cmake --install BUILD_DIR --prefix /usr/local` creates,
+    relative to the DESTDIR; or the install's error message (a str)."""
     with tempfile.TemporaryDirectory(prefix="ebb-dockerfile-") as tmp:
         env = dict(os.environ, DESTDIR=tmp)
         out = subprocess.run(["cmake", "--install", build_dir, "--prefix",
                               "/usr/local"], env=env, capture_output=True,
                              text=True, timeout=300)
         if out.returncode != 0:
-            return [f"cmake --install {build_dir}: {out.stderr.strip()}"]
-        for line, sources in df.copies_from_build():
-            for src in sources:
-                if not src.startswith(INSTALL_ROOT + "/"):
-                    problems.append(f"Dockerfile:{line}: {src} is not under "
-                                    f"{INSTALL_ROOT}")
-                    continue
-                rel = src[len(INSTALL_ROOT):].lstrip("/")
-                if not os.path.exists(os.path.join(tmp, rel)):
-                    problems.append(f"Dockerfile:{line}: {src}: `cmake "
-                                    "--install` puts nothing there")
+            return f"cmake --install {build_dir}: {out.stderr.strip()}"
+        paths = set()
+        for directory, dirs, files in os.walk(tmp):
+            for name in dirs + files:
+                paths.add(os.path.relpath(os.path.join(directory, name), tmp))
+        return frozenset(paths)
+
+
+def check_install_layout(df, build_dir):
+    """Every COPY --from=<build stage> source exists in `cmake --install`."""
+    installed = installed_paths(build_dir)
+    if isinstance(installed, str):
+        return [installed]
+    problems = []
+    for line, sources in df.copies_from_build():
+        for src in sources:
+            if not src.startswith(INSTALL_ROOT + "/"):
+                problems.append(f"Dockerfile:{line}: {src} is not under "
+                                f"{INSTALL_ROOT}")
+                continue
+            rel = src[len(INSTALL_ROOT):].strip("/")
+            if rel not in installed:
+                problems.append(f"Dockerfile:{line}: {src}: `cmake "
+                                "--install` puts nothing there")
     return problems
 
 

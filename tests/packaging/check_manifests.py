@@ -158,7 +158,8 @@ def main(argv):
     if problems:
         print(f"check_manifests: {len(problems)} problem(s)")
         return 1
-    print(f"check_manifests: {count} documents under {a.root}: OK")
+    print(f"check_manifests: {count} documents under "
+          f"{os.path.normpath(a.root)}: OK")
     return 0
 
 
