@@ -25,7 +25,9 @@ except ImportError:
     sys.exit(2)
 
 
-def diff(sent, back, path, problems):
+def diff(sent, back, path, problems, model="V1Job"):
+    """Appends to `problems` each difference between `sent` and `back` (the
+    same object deserialised into `model` and serialised again)."""
     if isinstance(sent, dict):
         if not isinstance(back, dict):
             problems.append(f"{path or '.'}: an object became {back!r}")
@@ -34,15 +36,15 @@ def diff(sent, back, path, problems):
             if key not in back:
                 if value is not None:
                     problems.append(f"{path}.{key}: lost (no such field in "
-                                    "the V1Job model)")
+                                    f"the {model} model)")
             else:
-                diff(value, back[key], f"{path}.{key}", problems)
+                diff(value, back[key], f"{path}.{key}", problems, model)
     elif isinstance(sent, list):
         if not isinstance(back, list) or len(back) != len(sent):
             problems.append(f"{path}: a list became {back!r}")
             return
         for i, (a, b) in enumerate(zip(sent, back)):
-            diff(a, b, f"{path}[{i}]", problems)
+            diff(a, b, f"{path}[{i}]", problems, model)
     elif type(sent) is not type(back) or sent != back:
         problems.append(f"{path}: {sent!r} became {back!r} (wrong type for "
                         "this field?)")
