@@ -76,6 +76,11 @@ absl::Status Informer::health() const {
   return absl::OkStatus();
 }
 
+bool Informer::HasSynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
 std::vector<Json> Informer::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
@@ -201,31 +206,40 @@ absl::Status Informer::WatchOnce() {
         if (event.is_discarded() || !event.is_object()) return true;
         const std::string type = event.value("type", "");
         const Json& o = event.contains("object") ? event["object"] : Json();
-        std::lock_guard<std::mutex> lock(mu_);
-        if (type == "ERROR") {
-          const int code = o.value("code", 0);
-          stream_error = ApiError("WATCH", options_.path, code, o.dump(), "");
-          return false;
-        }
-        const std::string rv = o.contains("metadata")
-                                   ? o["metadata"].value("resourceVersion", "")
-                                   : "";
-        if (!rv.empty()) rv_ = rv;
-        if (type == "BOOKMARK") {
-          ++stats_.bookmarks;
-          return true;
-        }
-        ++stats_.events;
-        if (type == "DELETED") {
-          objects_.erase(KeyOf(o));
-        } else if (type == "ADDED" || type == "MODIFIED") {
-          objects_[KeyOf(o)] = options_.transform ? options_.transform(o) : o;
-        }
-        return true;
+        bool changed = false;
+        const bool keep = ApplyEvent(type, o, &stream_error, &changed);
+        if (changed && options_.on_change) options_.on_change();
+        return keep;
       },
       &stop_, on_open);
   if (!stream_error.ok()) return stream_error;
   return s;
+}
+
+bool Informer::ApplyEvent(const std::string& type, const Json& o,
+                          absl::Status* stream_error, bool* changed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "ERROR") {
+    const int code = o.value("code", 0);
+    *stream_error = ApiError("WATCH", options_.path, code, o.dump(), "");
+    return false;
+  }
+  const std::string rv =
+      o.contains("metadata") ? o["metadata"].value("resourceVersion", "") : "";
+  if (!rv.empty()) rv_ = rv;
+  if (type == "BOOKMARK") {
+    ++stats_.bookmarks;
+    return true;
+  }
+  ++stats_.events;
+  if (type == "DELETED") {
+    objects_.erase(KeyOf(o));
+    *changed = true;
+  } else if (type == "ADDED" || type == "MODIFIED") {
+    objects_[KeyOf(o)] = options_.transform ? options_.transform(o) : o;
+    *changed = true;
+  }
+  return true;
 }
 
 void Informer::Run() {
@@ -244,6 +258,7 @@ void Informer::Run() {
         Backoff(s);
         continue;
       }
+      if (options_.on_change) options_.on_change();
     }
     absl::Status s = WatchOnce();
     if (stop_) break;

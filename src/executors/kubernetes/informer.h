@@ -47,6 +47,10 @@ struct InformerOptions {
   absl::Duration max_staleness = absl::Seconds(60);
   // Keeps only what readers need of each object (memory); none = all.
   std::function<nlohmann::json(const nlohmann::json&)> transform;
+  // Called on the informer's thread, outside its lock, after a list
+  // succeeded and after each ADDED / MODIFIED / DELETED event was applied
+  // (not for bookmarks). Must be quick and thread-safe; none = not called.
+  std::function<void()> on_change;
 };
 
 struct InformerStats {
@@ -69,6 +73,8 @@ class Informer {
   // returns health().
   absl::Status WaitSynced(absl::Duration timeout);
   absl::Status health() const;
+  // True once a list has succeeded (client-go's HasSynced); stays true.
+  bool HasSynced() const;
   // Every cached object.
   std::vector<nlohmann::json> Snapshot() const;
   // Read-your-writes: puts an object the caller just created or changed
@@ -84,6 +90,10 @@ class Informer {
   void Run();
   absl::Status List();
   absl::Status WatchOnce();
+  // Applies one watch event under the lock; false ends the stream (an ERROR
+  // event, put in *stream_error). *changed: the cache changed.
+  bool ApplyEvent(const std::string& type, const nlohmann::json& object,
+                  absl::Status* stream_error, bool* changed);
   void Backoff(const absl::Status& error);
   void SetError(const absl::Status& error);
   std::string Describe(const char* verb) const;
