@@ -370,6 +370,7 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
              {"causes", causes}});
       }
     }
+    if (route.resource == "secrets") NormalizeSecret(body);
     auto created =
         store_.Create(route.resource, route.ns, body,
                       route.resource == "jobs" ? DefaultJob : nullptr);
@@ -382,11 +383,8 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
     }
     return Reply(res, 201, *created);
   }
-  if (route.verb == "update") {
-    if (!store_.Get(route.resource, route.ns, route.name)) {
-      return not_found(route.name);
-    }
-    return Reply(res, 200, store_.Put(route.resource, route.ns, body));
+  if (route.verb == "update" || route.verb == "patch") {
+    return ServeUpdate(route, req, res);
   }
   if (route.verb == "delete") {
     std::string policy = req.get_param_value("propagationPolicy");
