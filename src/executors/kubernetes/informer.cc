@@ -11,6 +11,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr size_t kMaxTombstones = 1024;
+
 std::string KeyOf(const Json& o) {
   const Json& m = o.contains("metadata") ? o["metadata"] : Json::object();
   return absl::StrCat(m.value("namespace", ""), "/", m.value("name", ""));
@@ -33,6 +35,11 @@ Informer::~Informer() {
   stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Informer::RequestStop() {
+  stop_ = true;
+  cv_.notify_all();
 }
 
 void Informer::Start() {
@@ -95,6 +102,8 @@ void Informer::Upsert(const Json& object) {
   const std::string key = KeyOf(o);
   auto it = objects_.find(key);
   if (it != objects_.end() && RvOf(it->second) > RvOf(o)) return;
+  auto gone = tombstones_.find(key);
+  if (gone != tombstones_.end() && gone->second >= RvOf(o)) return;
   objects_[key] = std::move(o);
 }
 
@@ -234,6 +243,10 @@ bool Informer::ApplyEvent(const std::string& type, const Json& o,
   ++stats_.events;
   if (type == "DELETED") {
     objects_.erase(KeyOf(o));
+    if (tombstones_.size() >= kMaxTombstones) {
+      tombstones_.erase(tombstones_.begin());  // any: they only guard races
+    }
+    tombstones_[KeyOf(o)] = RvOf(o);
     *changed = true;
   } else if (type == "ADDED" || type == "MODIFIED") {
     objects_[KeyOf(o)] = options_.transform ? options_.transform(o) : o;

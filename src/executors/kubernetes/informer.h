@@ -69,6 +69,9 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   void Start();
+  // Asks the thread to stop without waiting for it (the destructor waits):
+  // stopping many informers costs one wait, not one each.
+  void RequestStop();
   // Waits until the first list has succeeded or failed (or `timeout`), then
   // returns health().
   absl::Status WaitSynced(absl::Duration timeout);
@@ -78,8 +81,9 @@ class Informer {
   // Every cached object.
   std::vector<nlohmann::json> Snapshot() const;
   // Read-your-writes: puts an object the caller just created or changed
-  // (kept unless the cache already has a newer resourceVersion) or removes
-  // one it deleted; the watch confirms later.
+  // (kept unless the cache already has a newer resourceVersion, or the watch
+  // already reported it deleted at a newer one) or removes one it deleted;
+  // the watch confirms later.
   void Upsert(const nlohmann::json& object);
   void Erase(const std::string& ns, const std::string& name);
   InformerStats stats() const;
@@ -106,6 +110,10 @@ class Informer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, nlohmann::json> objects_;  // "ns/name" -> object
+  // "ns/name" -> resourceVersion of its DELETED event (the newest
+  // kMaxTombstones), so that a late Upsert of an older copy (a foreground
+  // delete's answer arriving after the watch's DELETED) is not resurrected.
+  std::map<std::string, int64_t> tombstones_;
   std::string rv_;
   bool list_done_ = false;  // the first list finished (either way)
   bool synced_ = false;     // a list succeeded

@@ -99,7 +99,11 @@ void ClusterManifestSource::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
-  // Destroying an informer stops its thread.
+  for (auto* list :
+       {&scaled_jobs_, &trigger_auths_, &cluster_auths_, &secrets_}) {
+    for (Watched& w : *list) w.informer->RequestStop();
+  }
+  // Destroying an informer waits for its thread.
   scaled_jobs_.clear();
   trigger_auths_.clear();
   cluster_auths_.clear();
