@@ -123,6 +123,29 @@ TEST_F(StatusWriterTest, ConditionsAreWrittenOnlyWhenTheyChange) {
   EXPECT_THAT(Reasons(), ::testing::Contains("ScaledJobInactive"));
 }
 
+TEST_F(StatusWriterTest, FailedCreatesAreAWarningEvent) {
+  writer_->Sync(State());
+  PollObservation p = Poll(true, 1);
+  p.create_failures = 2;
+  p.create_error = "create job: kubernetes: POST ...: 403 Forbidden";
+  writer_->Observe(kSeedJob, p);
+  ASSERT_TRUE(Idle());
+  bool found = false;
+  for (const Json& e :
+       server_.store().List("events", kSeedNs, LabelSelector())) {
+    if (e["reason"] == "KEDAJobsCreated") {
+      EXPECT_EQ(e["message"], "Created 3 jobs");  // attempted, as KEDA
+    }
+    if (e["reason"] != "KEDAJobCreateFailed") continue;
+    found = true;
+    EXPECT_EQ(e["type"], "Warning");
+    EXPECT_EQ(e["message"],
+              "Failed to create 2 of 3 jobs: create job: kubernetes: POST "
+              "...: 403 Forbidden");
+  }
+  EXPECT_TRUE(found);
+}
+
 // A restart of ebb (or KEDA before it) left conditions that still hold: they
 // are not rewritten.
 TEST_F(StatusWriterTest, StoredConditionsThatHoldAreNotRewritten) {
