@@ -134,8 +134,11 @@ absl::StatusOr<std::unique_ptr<ClusterUp>> SetUpCluster(
       o.cluster_object_namespace.empty() ? ""
                                          : ", ClusterTriggerAuthentications");
   if (absl::Status s = up->binding->StartSource(kFirstReadTimeout); !s.ok()) {
-    EBB_LOG_WARN("{}; going on: ScaledJobs start as they are read",
-                 std::string(s.message()));
+    EBB_LOG_WARN(
+        "{}; going on: ScaledJobs start as they are read (a cluster without "
+        "KEDA's CRDs answers 404 for scaledjobs.keda.sh: give the ScaledJobs "
+        "with -f instead)",
+        std::string(s.message()));
   }
   up->manifests = up->binding->manifests();
   EBB_LOG_INFO("kubernetes: {} ScaledJob(s) runnable",

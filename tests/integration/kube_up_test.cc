@@ -207,6 +207,35 @@ TEST_F(KubeUpTest, OneMessageBecomesOneJobOnTheCluster) {
   EXPECT_THAT(Log(), ::testing::Not(HasSubstr("guest:guest")));
 }
 
+// With -f the ScaledJobs are the file's (the cluster has no KEDA CRDs): the
+// Jobs go to the ScaledJob's namespace, with no ownerReference (there is no
+// ScaledJob object to own them) and ebb reads no keda.sh objects.
+TEST_F(KubeUpTest, ManifestFilesRunTheirJobsOnTheCluster) {
+  std::string text = Slurp(::ebb::testing::SourceDir() +
+                           "/examples/stable-diffusion/manifests.yaml");
+  text = absl::StrReplaceAll(
+      text, {{"amqp://guest:guest@127.0.0.1:5672/", TestAmqpUrl()},
+             {"queueName: tasks", "queueName: " + queue_},
+             {"pollingInterval: 5", "pollingInterval: 1"}});
+  const std::string file = dir_ + "/manifests.yaml";
+  std::ofstream(file) << text;
+  StartEbb({"--kubernetes", "--kubeconfig", kubeconfig_, "-f", file});
+  queue::RabbitMqOptions mo;
+  mo.url = TestAmqpUrl();
+  auto mq = queue::RabbitMqQueue::Connect(mo);
+  ASSERT_TRUE(mq.ok()) << mq.status();
+  queue::OutgoingMessage m;
+  m.body = R"({"prompt": "a blue circle", "count": 1})";
+  ASSERT_TRUE((*mq)->Publish(queue_, m).ok());
+  ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 1; }, absl::Seconds(60)))
+      << Log();
+  const Json job = Jobs()[0];
+  EXPECT_FALSE(job["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(job["metadata"]["labels"]["scaledjob.keda.sh/name"], kSeedJob);
+  EXPECT_EQ(server_->Requests("list", "scaledjobs"), 0);
+  EXPECT_EQ(server_->Requests("create", "events"), 0);
+}
+
 TEST_F(KubeUpTest, WithoutAnExternalBrokerItRefusesToStart) {
   std::string text = Slurp(::ebb::testing::SourceDir() +
                            "/examples/stable-diffusion/"
