@@ -128,7 +128,7 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
               ++unfinished;
               if (j.state != executors::JobState::kPending) continue;
               ++pending;
-              ++why[j.scaled_job][j.reason.empty() ? "Pending" : j.reason];
+              if (!j.reason.empty()) ++why[j.scaled_job][j.reason];
             }
           }
           nlohmann::json out = nlohmann::json::array();
