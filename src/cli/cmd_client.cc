@@ -61,6 +61,16 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
       }
     }
     if (sj["paused"].get<bool>()) decision = "paused; " + decision;
+    // Why jobs wait: "Unschedulable", "ImagePullBackOff", "ContainerCreating"
+    // (Kubernetes), "ContainersNotReady" (model loading)...
+    if (sj.contains("jobs") && sj["jobs"].contains("pendingReasons")) {
+      std::string reasons;
+      for (const auto& [reason, n] : sj["jobs"]["pendingReasons"].items()) {
+        absl::StrAppend(&reasons, reasons.empty() ? "" : ", ", n.get<int>(),
+                        " ", reason);
+      }
+      if (!reasons.empty()) decision += " [pending: " + reasons + "]";
+    }
     std::cout << absl::StrFormat("%-24s %-9s %6s %5s %8s %4s %6s  %s\n",
                                  Str(sj, "name"), Str(sj, "strategy"), queue,
                                  jobs, pending, Str(sj, "maxReplicaCount"), ago,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `ebb up`: controller + local executor + embedded queue + API and web UI.
-// Without -f it runs the single-node product (cli/single_node.h).
+// Without -f it runs the single-node product (cli/single_node.h); with
+// --kubernetes its Jobs run on a cluster (cli/up_cluster.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/single_node.h"
 #include "cli/submitter.h"
+#include "cli/up_cluster.h"
 #include "cli/up_events.h"
 #include "cli/up_setup.h"
 #include "cli/wiring.h"
@@ -87,28 +89,48 @@ int RunUp(const UpOptions& in) {
   }
   scalers::ScalerRegistry registry;
   RegisterBuiltinScalers(&registry, embedded->get());
-  auto manifests = LoadForUp(o, registry);
-  if (!manifests) return kExitFailure;
-  if (manifests->scaled_jobs.empty()) {
+  // Cluster mode: the Jobs are batch/v1 Jobs; without -f the ScaledJobs are
+  // the cluster's.
+  std::unique_ptr<ClusterUp> cluster;
+  std::unique_ptr<executors::local::LocalExecutor> local;
+  executors::Executor* executor = nullptr;
+  std::shared_ptr<const spec::Manifests> manifests;
+  if (o.kubernetes) {
+    auto up = SetUpCluster(o, registry);
+    if (!up.ok()) {
+      EBB_LOG_ERROR("{}", std::string(up.status().message()));
+      return kExitFailure;
+    }
+    cluster = std::move(up).value();
+    executor = cluster->executor.get();
+    manifests = cluster->manifests;
+  } else {
+    manifests = LoadForUp(o, registry);
+    if (!manifests) return kExitFailure;
+  }
+  if (manifests->scaled_jobs.empty() && !(cluster && cluster->binding)) {
     EBB_LOG_ERROR("no ScaledJob in {}", absl::StrJoin(o.files, ", "));
     return kExitFailure;
   }
-
-  auto images = LoadImageMap(o);
-  if (!images.ok()) {
-    EBB_LOG_ERROR("{}", std::string(images.status().message()));
-    return kExitFailure;
-  }
-  executors::local::LocalExecutorOptions exec_options;
-  exec_options.data_dir = o.data_dir;
-  exec_options.image_map = *images;
-  exec_options.ebb_binary = o.self_binary;
-  exec_options.supervisor_argv = SupervisorArgv(o.self_binary);
-  auto executor = executors::local::LocalExecutor::Create(exec_options);
-  if (!executor.ok()) {
-    EBB_LOG_ERROR("local executor: {}",
-                  std::string(executor.status().message()));
-    return kExitFailure;
+  if (!cluster) {
+    auto images = LoadImageMap(o);
+    if (!images.ok()) {
+      EBB_LOG_ERROR("{}", std::string(images.status().message()));
+      return kExitFailure;
+    }
+    executors::local::LocalExecutorOptions exec_options;
+    exec_options.data_dir = o.data_dir;
+    exec_options.image_map = *images;
+    exec_options.ebb_binary = o.self_binary;
+    exec_options.supervisor_argv = SupervisorArgv(o.self_binary);
+    auto created = executors::local::LocalExecutor::Create(exec_options);
+    if (!created.ok()) {
+      EBB_LOG_ERROR("local executor: {}",
+                    std::string(created.status().message()));
+      return kExitFailure;
+    }
+    local = std::move(created).value();
+    executor = local.get();
   }
   std::map<std::string, std::string> store_env;
   if (absl::Status s = S3Credentials(o, *manifests, &store_env); !s.ok()) {
@@ -140,11 +162,22 @@ int RunUp(const UpOptions& in) {
   http::EventHub hub;
   controller::ControllerOptions copts;
   const std::string api_url = absl::StrCat("http://", api.host, ":", api.port);
-  copts.loop.extra_env = {{"EBB_STORE", o.store},
-                          {"EBB_QUEUE_URL", api_url},
-                          {"EBB_TOKEN", *token}};
+  // Local jobs learn where ebb's queue and store are; Kubernetes Jobs get
+  // nothing beyond their jobTargetRef (KEDA injects nothing).
+  if (!cluster) {
+    copts.loop.extra_env = {{"EBB_STORE", o.store},
+                            {"EBB_QUEUE_URL", api_url},
+                            {"EBB_TOKEN", *token}};
+  }
   // Workers write to the same store with the same credentials.
-  for (const auto& [k, v] : store_env) copts.loop.extra_env[k] = v;
+  for (const auto& [k, v] : store_env) {
+    if (!cluster) copts.loop.extra_env[k] = v;
+  }
+  if (cluster && !o.worker_env.empty()) {
+    EBB_LOG_WARN(
+        "--worker-env is ignored with --kubernetes: a Job's env is "
+        "its jobTargetRef's");
+  }
   for (const std::string& kv : o.worker_env) {
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -153,15 +186,23 @@ int RunUp(const UpOptions& in) {
     }
     copts.loop.extra_env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  copts.on_poll = [&hub](const std::string& name,
-                         const controller::PollRecord& r) {
+  ClusterBinding* binding = cluster ? cluster->binding.get() : nullptr;
+  copts.on_poll = [&hub, binding](const std::string& name,
+                                  const controller::PollRecord& r) {
     PublishDecision(hub, name, r);
+    if (binding != nullptr) binding->OnPoll(name, r);
   };
-  auto ctl = controller::Controller::Create(manifests, registry, **executor,
+  auto ctl = controller::Controller::Create(manifests, registry, *executor,
                                             metrics, copts);
   if (!ctl.ok()) {
     EBB_LOG_ERROR("{}", std::string(ctl.status().message()));
     return kExitFailure;
+  }
+  if (cluster) cluster->controller = ctl->get();
+  if (binding != nullptr) {
+    if (absl::Status s = binding->Attach(ctl->get()); !s.ok()) {
+      EBB_LOG_ERROR("{}", std::string(s.message()));
+    }
   }
   // Live events from what the worker stores and the broker reports, in every
   // mode. With the embedded queue its listener already publishes request and
@@ -187,7 +228,7 @@ int RunUp(const UpOptions& in) {
   Submitter submitter(**ctl, embedded->get(), store->get());
   http::ApiContext ctx;
   ctx.controller = ctl->get();
-  ctx.executor = executor->get();
+  ctx.executor = executor;
   ctx.metrics = &metrics;
   ctx.store = store->get();
   ctx.embedded_queue = embedded->get();
@@ -209,8 +250,10 @@ int RunUp(const UpOptions& in) {
     auto named = copts.loop.extra_env.find("EBB_MODEL");
     ctx.model_info =
         DescribeModel(named == copts.loop.extra_env.end() ? "" : named->second);
-    EBB_LOG_INFO("jobs serve model {} unless their manifest names another",
-                 ctx.model_info["model"].get<std::string>());
+    if (!cluster) {  // a cluster's Jobs run whatever their image holds
+      EBB_LOG_INFO("jobs serve model {} unless their manifest names another",
+                   ctx.model_info["model"].get<std::string>());
+    }
   }
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;
@@ -230,13 +273,28 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
     return kExitFailure;
   }
-  http::JobWatcher watcher(**executor, hub);
+  http::JobWatcher watcher(*executor, hub);
   // A finished job frees a slot: poll its ScaledJob now rather than at the next
   // interval (ebb's wake-up; KEDA waits for pollingInterval).
   watcher.OnFinished(
       [&ctl](const executors::Job& job) { (*ctl)->Wake(job.scaled_job); });
   watcher.Start();
-  (*ctl)->Start();
+
+  // Starting and stopping the controller: one function each. In cluster mode
+  // status conditions and Events are written only while it runs.
+  // LEADER ELECTION (src/executors/kubernetes/leader/): hand these two to the
+  // LeaderElector as its on-started-leading / on-stopped-leading callbacks
+  // in place of the start_controller() call below, and call the elector's
+  // stop before stop_controller() at exit.
+  auto start_controller = [&] {
+    (*ctl)->Start();
+    if (binding != nullptr) binding->StartStatus();
+  };
+  auto stop_controller = [&] {
+    (*ctl)->Stop();
+    if (binding != nullptr) binding->StopStatus();
+  };
+  start_controller();
   EBB_LOG_INFO("ebb up: {} ScaledJob(s); data in {}; results in {}",
                manifests->scaled_jobs.size(), o.data_dir, o.store);
   if (first_start) {
@@ -255,12 +313,21 @@ int RunUp(const UpOptions& in) {
     sigwait(&set, &sig);
     if (sig == SIGHUP) {
       if (o.files.empty()) {
-        EBB_LOG_INFO("SIGHUP: single-node mode has no manifests to reload");
+        EBB_LOG_INFO("SIGHUP: no manifest files to reload ({})",
+                     binding ? "the cluster's ScaledJobs are watched"
+                             : "single-node mode");
         continue;
       }
       EBB_LOG_INFO("SIGHUP: reloading {}", absl::StrJoin(o.files, ", "));
       auto fresh = LoadForUp(o, registry);
-      if (!fresh) {
+      bool usable = fresh != nullptr;
+      for (size_t i = 0; usable && cluster && i < fresh->scaled_jobs.size();
+           ++i) {
+        absl::Status s = CheckExternalBroker(fresh->scaled_jobs[i]);
+        if (!s.ok()) EBB_LOG_ERROR("{}", std::string(s.message()));
+        usable = s.ok();
+      }
+      if (!usable) {
         EBB_LOG_WARN("reload failed; keeping the manifests in force");
         continue;
       }
@@ -274,8 +341,10 @@ int RunUp(const UpOptions& in) {
                  sig == SIGINT ? "SIGINT" : "SIGTERM");
     break;
   }
-  (*ctl)->Stop();
-  if (o.drain_wait) Drain(**executor, set);
+  stop_controller();
+  if (binding != nullptr) binding->StopSource();
+  // Kubernetes Jobs run on without ebb: nothing to wait for.
+  if (o.drain_wait && !cluster) Drain(*executor, set);
   watcher.Stop();
   results.Stop();
   hub.Close();

@@ -73,6 +73,14 @@ struct UpOptions {
   std::string s3_secret;
   std::string s3_access_key_id;
   std::string s3_secret_access_key;
+  // Cluster mode (cli/up_cluster.h): jobs as batch/v1 Jobs on a cluster.
+  bool kubernetes = false;
+  std::string kubeconfig;  // "" = $KUBECONFIG, in-cluster, ~/.kube/config
+  std::string context;     // kubeconfig context; "" = current-context
+  // Without -f: where ScaledJobs are read; none = the context's namespace.
+  std::vector<std::string> namespaces;
+  // Where ClusterTriggerAuthentications read Secrets; "" = not watched.
+  std::string cluster_object_namespace;
 };
 int RunUp(const UpOptions& o);
 

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/model_flags.h"
 #include "cli/request_flags.h"
+#include "cli/up_flags.h"
 #include "common/log.h"
 
 namespace {
@@ -122,7 +123,8 @@ int main(int argc, char** argv) {
                                   "ScaledJobs of those KEDA manifests.\n"
                                   "SIGHUP reloads the manifests; Ctrl-C stops "
                                   "creating jobs, waits for running\n"
-                                  "ones, and exits.");
+                                  "ones, and exits. With --kubernetes: the "
+                                  "jobs are Jobs on a cluster.");
   c_up->add_option("-f,--filename", up.files,
                    "KEDA manifest file or directory (repeatable)");
   c_up->add_option("--data-dir", up.data_dir,
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
   c_up->add_flag(
       "--public-reads", up.public_reads,
       "serve API reads (GET) without the token (writes always need it)");
+  AddUpClusterFlags(c_up, &up);  // --kubernetes ... (cli/up_flags.cc)
   bool no_drain_wait = false;
   c_up->add_flag("--no-drain-wait", no_drain_wait,
                  "on Ctrl-C exit at once; running jobs go on and the next "

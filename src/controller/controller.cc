@@ -157,6 +157,11 @@ void Controller::Start() {
   started_ = true;
   for (auto& [name, loop] : loops_) {
     Loop* l = loop.get();
+    {
+      std::lock_guard<std::mutex> guard(l->mu);
+      l->stop = false;  // a restart after Stop()
+      l->wake = false;
+    }
     l->thread = std::thread([l] { RunLoop(l); });
   }
 }
@@ -203,10 +208,21 @@ void Controller::WakeQueue(const std::string& queue) {
 }
 
 absl::Status Controller::Reload(
-    std::shared_ptr<const spec::Manifests> manifests) {
+    std::shared_ptr<const spec::Manifests> manifests,
+    const std::set<std::string>* restart) {
+  std::set<std::string> kept;  // existing loops left as they are
+  if (restart != nullptr) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const spec::ScaledJob& job : manifests->scaled_jobs) {
+      if (loops_.count(job.name) && !restart->count(job.name)) {
+        kept.insert(job.name);
+      }
+    }
+  }
   // Build everything first, so a bad reload changes nothing.
   std::map<std::string, std::unique_ptr<Loop>> fresh;
   for (const spec::ScaledJob& job : manifests->scaled_jobs) {
+    if (kept.count(job.name)) continue;
     auto loop = MakeLoop(job, manifests);
     if (!loop.ok()) return loop.status();
     fresh[job.name] = std::move(loop).value();
@@ -215,7 +231,7 @@ absl::Status Controller::Reload(
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = loops_.begin(); it != loops_.end();) {
-      if (!fresh.count(it->first)) {
+      if (!fresh.count(it->first) && !kept.count(it->first)) {
         {
           std::lock_guard<std::mutex> l(it->second->mu);
           it->second->stop = true;
@@ -254,7 +270,8 @@ absl::Status Controller::Reload(
       l->thread = std::thread([l] { RunLoop(l); });
     }
   }
-  EBB_LOG_INFO("reloaded manifests: {} ScaledJob(s)", loops_.size());
+  EBB_LOG_INFO("reloaded manifests: {} ScaledJob(s), {} loop(s) (re)started",
+               loops_.size(), fresh.size());
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,7 +46,10 @@ class Controller {
       metrics::Registry& metrics, ControllerOptions options);
   ~Controller();  // Stop()s
 
-  // Starts one thread per ScaledJob; each polls at once.
+  // Starts one thread per ScaledJob; each polls at once. May be called again
+  // after Stop() (a leader elector stops and restarts the controller as
+  // leadership is lost and gained): each loop then starts afresh, with its
+  // rollout check and a poll at once.
   void Start();
   // Stops polling (no new jobs); returns when every loop thread has exited.
   // Running jobs are not touched.
@@ -58,8 +62,13 @@ class Controller {
 
   // Replaces the manifests: new ScaledJobs start, removed ones stop, changed
   // ones are updated in place (rollout of old generations per spec) and polled
-  // at once.
-  absl::Status Reload(std::shared_ptr<const spec::Manifests> manifests);
+  // at once. With `restart` (names), a ScaledJob that exists before and after
+  // and is not named keeps its loop as it is (its schedule, its scalers'
+  // connections): the caller knows it did not change. Without, every loop
+  // restarts. On error (a trigger that does not validate, naming the
+  // ScaledJob) nothing changes.
+  absl::Status Reload(std::shared_ptr<const spec::Manifests> manifests,
+                      const std::set<std::string>* restart = nullptr);
 
   std::vector<ScaleLoop::Snapshot> Snapshots(size_t max_records) const;
   std::vector<std::string> ScaledJobNames() const;

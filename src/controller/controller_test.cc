@@ -89,6 +89,59 @@ TEST_F(ControllerTest, ReloadReplacesScaledJobs) {
       WaitFor([&] { return (*c)->Snapshots(1)[0].recent.size() == 1; }));
 }
 
+// A leader elector stops the controller when leadership is lost and starts
+// it again when it is regained: the loops must poll again.
+TEST_F(ControllerTest, StartAfterStopPollsAgain) {
+  auto c = Controller::Create(OneScaledJob(3600), registry_, executor_,
+                              metrics_, {});
+  ASSERT_TRUE(c.ok());
+  (*c)->Start();
+  ASSERT_TRUE(
+      WaitFor([&] { return (*c)->Snapshots(10)[0].recent.size() == 1; }));
+  (*c)->Stop();
+  (*c)->Start();
+  ASSERT_TRUE(
+      WaitFor([&] { return (*c)->Snapshots(10)[0].recent.size() == 2; }));
+  g_queue_length = 1;
+  (*c)->Wake("sd");  // the restarted loop still answers wake-ups
+  ASSERT_TRUE(WaitFor([&] { return executor_.create_calls() == 1; }));
+  (*c)->Stop();
+  EXPECT_EQ((*c)->Snapshots(10)[0].recent[1].cause, "start");
+}
+
+// With the set of changed names, an unchanged ScaledJob keeps its loop (no
+// new "start" poll) while a changed one restarts.
+TEST_F(ControllerTest, ReloadRestartsOnlyTheNamedLoops) {
+  auto m = OneScaledJob(3600);
+  m->scaled_jobs.push_back(m->scaled_jobs[0]);
+  m->scaled_jobs[1].name = "other";
+  auto c = Controller::Create(m, registry_, executor_, metrics_, {});
+  ASSERT_TRUE(c.ok());
+  (*c)->Start();
+  auto polls = [&](const std::string& name) -> size_t {
+    for (const auto& s : (*c)->Snapshots(10)) {
+      if (s.name == name) return s.recent.size();
+    }
+    return 0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return polls("sd") == 1 && polls("other") == 1; }));
+  auto changed = OneScaledJob(3600);
+  changed->scaled_jobs.push_back(m->scaled_jobs[1]);
+  changed->scaled_jobs[0].max_replica_count = 2;
+  const std::set<std::string> restart = {"sd"};
+  ASSERT_TRUE((*c)->Reload(changed, &restart).ok());
+  // The restarted loop starts a fresh history; the kept one still has its.
+  ASSERT_TRUE(WaitFor([&] { return polls("sd") == 1; }));
+  EXPECT_EQ(polls("other"), 1u);
+  for (const auto& s : (*c)->Snapshots(10)) {
+    if (s.name == "sd") EXPECT_EQ(s.max_replica_count, 2);
+  }
+  // A kept loop is not stopped by the reload: it still answers wake-ups.
+  (*c)->Wake("other");
+  ASSERT_TRUE(WaitFor([&] { return polls("other") == 2; }));
+  (*c)->Stop();
+}
+
 TEST_F(ControllerTest, UnknownTriggerTypeIsAnError) {
   auto m = OneScaledJob(5);
   m->scaled_jobs[0].triggers[0].type = "kafka";

@@ -38,6 +38,7 @@ absl::StatusOr<JobRequest> BuildJobRequest(const spec::ScaledJob& job,
   JobRequest req;
   req.scaled_job = job.name;
   req.namespace_ = job.namespace_;
+  req.scaled_job_uid = job.uid;
   req.labels = {
       {"app.kubernetes.io/name", job.name},
       {"app.kubernetes.io/version", EBB_VERSION},

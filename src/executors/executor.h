@@ -137,7 +137,8 @@ class Executor {
 // scaledjob.keda.sh/name, then the ScaledJob's labels over them, minus
 // scaledjob.keda.sh/job-excluded-labels), the generation annotation plus the
 // ScaledJob's annotations, the env of every container resolved against
-// `manifests`. NotFound naming a missing Secret/key.
+// `manifests`, and the ScaledJob's uid (scaled_job_uid). NotFound naming a
+// missing Secret/key.
 absl::StatusOr<JobRequest> BuildJobRequest(const spec::ScaledJob& job,
                                            const spec::Manifests& manifests);
 

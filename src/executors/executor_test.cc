@@ -54,6 +54,14 @@ TEST(BuildJobRequestTest, KedaLabelsAndGenerationAnnotation) {
             "stable-diff-job");
 }
 
+TEST(BuildJobRequestTest, ScaledJobUidBecomesTheOwnerUid) {
+  spec::ScaledJob j = Job();
+  EXPECT_EQ(BuildJobRequest(j, Manifests())->scaled_job_uid, "");
+  j.uid = "00000000-0000-4000-8000-000000000007";
+  EXPECT_EQ(BuildJobRequest(j, Manifests())->scaled_job_uid,
+            "00000000-0000-4000-8000-000000000007");
+}
+
 TEST(BuildJobRequestTest, ScaledJobLabelsOverrideMinusExcluded) {
   spec::ScaledJob j = Job();
   j.labels = {{"app.kubernetes.io/name", "mine"},

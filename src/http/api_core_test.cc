@@ -154,6 +154,28 @@ TEST_F(CoreApiTest, ScaledJobsListsEveryScaledJobAndOneByName) {
   EXPECT_TRUE(sj["last"].contains("scaleTo"));
 }
 
+// `ebb status` says why jobs wait: the list counts pending jobs by reason
+// (a Kubernetes executor's "Unschedulable", ...); reasonless ones are only
+// counted.
+TEST_F(CoreApiTest, ScaledJobsCountPendingJobsByReason) {
+  StartServer();
+  executors::JobRequest r;
+  r.scaled_job = "sd";
+  r.namespace_ = "default";
+  std::vector<std::string> names;
+  for (int i = 0; i < 3; ++i) names.push_back(executor_.Create(r)->name);
+  for (int i = 0; i < 2; ++i) {
+    executors::Job job = *executor_.Get("default", names[i]);
+    job.reason = "Unschedulable";
+    ASSERT_TRUE(executor_.SetJob(job).ok());
+  }
+  auto j = Body(GetAuthed("/api/v1/scaledjobs"));
+  const auto& jobs = j["scaledJobs"][0]["jobs"];
+  EXPECT_EQ(jobs["pending"], 3);
+  EXPECT_EQ(jobs["pendingReasons"],
+            nlohmann::json::parse(R"({"Unschedulable": 2})"));
+}
+
 TEST_F(CoreApiTest, UnknownScaledJobIs404) {
   StartServer();
   auto r = GetAuthed("/api/v1/scaledjobs/nope");

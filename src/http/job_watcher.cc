@@ -13,9 +13,9 @@ namespace {
 
 // What a "job" event reports on: state, readiness, deleting, container states.
 std::string Fingerprint(const executors::Job& job) {
-  std::string fp =
-      absl::StrCat(executors::JobStateName(job.state), "|", job.deleting, "|",
-                   absl::ToUnixMillis(job.ready), "|", job.failed_attempts);
+  std::string fp = absl::StrCat(
+      executors::JobStateName(job.state), "|", job.deleting, "|",
+      absl::ToUnixMillis(job.ready), "|", job.failed_attempts, "|", job.reason);
   for (const auto& c : job.containers) {
     absl::StrAppend(&fp, "|", c.name, ":", c.state, ":", c.ready, ":",
                     c.restarts);

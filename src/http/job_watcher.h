@@ -5,8 +5,8 @@
 // JobWatcher: turns the executor's job list into "job" live events (docs/api.md
 // "Live events"). A background thread lists every job each `interval` and
 // publishes to the EventHub:
-//   - ToJson(job) when a job appears, or its state, readiness (ready time or
-//   any
+//   - ToJson(job) when a job appears, or its state, reason (e.g. a pending
+//     job's Unschedulable -> ContainerCreating), readiness (ready time or any
 //     container's ready flag/state/restarts) or deleting flag changes;
 //   - {"name", "namespace", "scaledJob", "deleted": true} when it disappears.
 // A failed List publishes nothing (an unknown list is not "every job gone").

@@ -118,13 +118,17 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
           // that poll).
           std::map<std::string, std::pair<int, int>>
               live;  // scaledjob -> unfinished, pending
+          // scaledjob -> why its jobs are pending -> how many
+          std::map<std::string, std::map<std::string, int>> why;
           auto jobs = ctx.executor->List("", "");
           if (jobs.ok()) {
             for (const auto& j : *jobs) {
               if (j.Finished()) continue;
               auto& [unfinished, pending] = live[j.scaled_job];
               ++unfinished;
-              pending += j.state == executors::JobState::kPending ? 1 : 0;
+              if (j.state != executors::JobState::kPending) continue;
+              ++pending;
+              if (!j.reason.empty()) ++why[j.scaled_job][j.reason];
             }
           }
           nlohmann::json out = nlohmann::json::array();
@@ -132,7 +136,8 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
             nlohmann::json j = ToJson(snap);
             if (jobs.ok()) {
               j["jobs"] = {{"unfinished", live[snap.name].first},
-                           {"pending", live[snap.name].second}};
+                           {"pending", live[snap.name].second},
+                           {"pendingReasons", why[snap.name]}};
             }
             out.push_back(std::move(j));
           }

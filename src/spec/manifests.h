@@ -210,6 +210,10 @@ struct ScaledJob {
   std::map<std::string, std::string> annotations;
   int64_t generation = 1;  // metadata.generation when given; ebb's controller
                            // bumps its own counter on spec changes otherwise
+  // metadata.uid when the ScaledJob exists in a cluster (read from the API
+  // server); the Kubernetes executor makes it its Jobs' ownerReference. ""
+  // for manifests from files.
+  std::string uid;
 
   JobSpec job_target_ref;
   int32_t polling_interval = 30;                // seconds, min 1

@@ -135,6 +135,7 @@ ObjectMeta ParseObjectMeta(ParseContext* ctx, const YAML::Node& doc,
                      &meta.annotations);
   ctx->ReadOptInt64(node["generation"], "metadata.generation",
                     &meta.generation);
+  ctx->ReadString(node["uid"], "metadata.uid", &meta.uid);
   return meta;
 }
 

@@ -116,6 +116,7 @@ void ParseScaledJob(ParseContext* ctx, const YAML::Node& doc, ScaledJob* job) {
   job->labels = meta.labels;
   job->annotations = meta.annotations;
   if (meta.generation) job->generation = *meta.generation;
+  job->uid = meta.uid;
 
   FieldReader r(ctx, job);
   const YAML::Node spec = doc["spec"];

@@ -75,6 +75,33 @@ spec:
   EXPECT_EQ(j.generation, 7);
   EXPECT_EQ(j.namespace_, "default");
   EXPECT_TRUE(j.Paused());
+  EXPECT_EQ(j.uid, "");
+}
+
+// A ScaledJob read from an API server, as `kubectl get -o json` prints it:
+// server-populated metadata is accepted, and the uid is kept for the Jobs'
+// ownerReference.
+TEST(ParseTest, ServerObjectKeepsUidAndGeneration) {
+  LoadResult r = LoadText(R"({
+  "apiVersion": "keda.sh/v1alpha1",
+  "kind": "ScaledJob",
+  "metadata": {
+    "name": "j", "namespace": "ml", "generation": 3,
+    "uid": "6f1c2d3e-0000-4000-8000-00000000000a",
+    "resourceVersion": "812", "creationTimestamp": "2026-01-01T00:00:00Z",
+    "finalizers": ["finalizer.keda.sh"]
+  },
+  "spec": {
+    "jobTargetRef": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}},
+    "triggers": [{"type": "rabbitmq", "metadata": {"queueName": "q"}}]
+  },
+  "status": {"conditions": [{"type": "Ready", "status": "True"}]}
+})");
+  EXPECT_TRUE(r.diagnostics.empty()) << AllDiagnostics(r);
+  const ScaledJob& j = r.manifests.scaled_jobs.at(0);
+  EXPECT_EQ(j.uid, "6f1c2d3e-0000-4000-8000-00000000000a");
+  EXPECT_EQ(j.generation, 3);
+  EXPECT_EQ(j.namespace_, "ml");
 }
 
 TEST(ParseTest, AllScaledJobFields) {

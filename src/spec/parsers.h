@@ -22,13 +22,14 @@ namespace ebb::spec::internal {
 using FieldLocations = std::map<std::string, SourceLocation>;
 
 // ObjectMeta: name (required, error when missing), namespace, labels,
-// annotations, generation.
+// annotations, generation, uid.
 struct ObjectMeta {
   std::string name;
   std::optional<std::string> namespace_;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
   std::optional<int64_t> generation;
+  std::string uid;  // "" when not given (manifests from files)
 };
 ObjectMeta ParseObjectMeta(ParseContext* ctx, const YAML::Node& doc,
                            const std::string& kind);

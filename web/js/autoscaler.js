@@ -235,7 +235,8 @@ function jobItem(j, now) {
     FINISHED.has(j.state) ? `ran ${took}, ${relativeTime(j.finished || j.created, now)}` : `for ${took}`,
     j.failedAttempts ? `${plural(j.failedAttempts, 'failed attempt')}` : '',
     j.deleting ? 'being removed' : '',
-    j.reason && j.state === 'failed' ? `${j.reason}${j.message ? `: ${j.message}` : ''}` : '',
+    // Why it failed, or why it is still pending (Unschedulable, ImagePullBackOff...).
+    j.reason && (j.state === 'failed' || j.state === 'pending') ? `${j.reason}${j.message ? `: ${j.message}` : ''}` : '',
   ].filter(Boolean).join(' · ');
   return h('li', { class: 'job', dataset: { state: j.state, name: j.name } },
     h('span', { class: `pill pill-${j.state}` }, j.state),

@@ -11,6 +11,8 @@ namespace {
 
 using Json = nlohmann::json;
 
+constexpr size_t kMaxTombstones = 1024;
+
 std::string KeyOf(const Json& o) {
   const Json& m = o.contains("metadata") ? o["metadata"] : Json::object();
   return absl::StrCat(m.value("namespace", ""), "/", m.value("name", ""));
@@ -33,6 +35,11 @@ Informer::~Informer() {
   stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+void Informer::RequestStop() {
+  stop_ = true;
+  cv_.notify_all();
 }
 
 void Informer::Start() {
@@ -76,6 +83,11 @@ absl::Status Informer::health() const {
   return absl::OkStatus();
 }
 
+bool Informer::HasSynced() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return synced_;
+}
+
 std::vector<Json> Informer::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Json> out;
@@ -90,6 +102,8 @@ void Informer::Upsert(const Json& object) {
   const std::string key = KeyOf(o);
   auto it = objects_.find(key);
   if (it != objects_.end() && RvOf(it->second) > RvOf(o)) return;
+  auto gone = tombstones_.find(key);
+  if (gone != tombstones_.end() && gone->second >= RvOf(o)) return;
   objects_[key] = std::move(o);
 }
 
@@ -201,31 +215,44 @@ absl::Status Informer::WatchOnce() {
         if (event.is_discarded() || !event.is_object()) return true;
         const std::string type = event.value("type", "");
         const Json& o = event.contains("object") ? event["object"] : Json();
-        std::lock_guard<std::mutex> lock(mu_);
-        if (type == "ERROR") {
-          const int code = o.value("code", 0);
-          stream_error = ApiError("WATCH", options_.path, code, o.dump(), "");
-          return false;
-        }
-        const std::string rv = o.contains("metadata")
-                                   ? o["metadata"].value("resourceVersion", "")
-                                   : "";
-        if (!rv.empty()) rv_ = rv;
-        if (type == "BOOKMARK") {
-          ++stats_.bookmarks;
-          return true;
-        }
-        ++stats_.events;
-        if (type == "DELETED") {
-          objects_.erase(KeyOf(o));
-        } else if (type == "ADDED" || type == "MODIFIED") {
-          objects_[KeyOf(o)] = options_.transform ? options_.transform(o) : o;
-        }
-        return true;
+        bool changed = false;
+        const bool keep = ApplyEvent(type, o, &stream_error, &changed);
+        if (changed && options_.on_change) options_.on_change();
+        return keep;
       },
       &stop_, on_open);
   if (!stream_error.ok()) return stream_error;
   return s;
+}
+
+bool Informer::ApplyEvent(const std::string& type, const Json& o,
+                          absl::Status* stream_error, bool* changed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (type == "ERROR") {
+    const int code = o.value("code", 0);
+    *stream_error = ApiError("WATCH", options_.path, code, o.dump(), "");
+    return false;
+  }
+  const std::string rv =
+      o.contains("metadata") ? o["metadata"].value("resourceVersion", "") : "";
+  if (!rv.empty()) rv_ = rv;
+  if (type == "BOOKMARK") {
+    ++stats_.bookmarks;
+    return true;
+  }
+  ++stats_.events;
+  if (type == "DELETED") {
+    objects_.erase(KeyOf(o));
+    if (tombstones_.size() >= kMaxTombstones) {
+      tombstones_.erase(tombstones_.begin());  // any: they only guard races
+    }
+    tombstones_[KeyOf(o)] = RvOf(o);
+    *changed = true;
+  } else if (type == "ADDED" || type == "MODIFIED") {
+    objects_[KeyOf(o)] = options_.transform ? options_.transform(o) : o;
+    *changed = true;
+  }
+  return true;
 }
 
 void Informer::Run() {
@@ -244,6 +271,7 @@ void Informer::Run() {
         Backoff(s);
         continue;
       }
+      if (options_.on_change) options_.on_change();
     }
     absl::Status s = WatchOnce();
     if (stop_) break;

@@ -47,6 +47,10 @@ struct InformerOptions {
   absl::Duration max_staleness = absl::Seconds(60);
   // Keeps only what readers need of each object (memory); none = all.
   std::function<nlohmann::json(const nlohmann::json&)> transform;
+  // Called on the informer's thread, outside its lock, after a list
+  // succeeded and after each ADDED / MODIFIED / DELETED event was applied
+  // (not for bookmarks). Must be quick and thread-safe; none = not called.
+  std::function<void()> on_change;
 };
 
 struct InformerStats {
@@ -65,15 +69,21 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   void Start();
+  // Asks the thread to stop without waiting for it (the destructor waits):
+  // stopping many informers costs one wait, not one each.
+  void RequestStop();
   // Waits until the first list has succeeded or failed (or `timeout`), then
   // returns health().
   absl::Status WaitSynced(absl::Duration timeout);
   absl::Status health() const;
+  // True once a list has succeeded (client-go's HasSynced); stays true.
+  bool HasSynced() const;
   // Every cached object.
   std::vector<nlohmann::json> Snapshot() const;
   // Read-your-writes: puts an object the caller just created or changed
-  // (kept unless the cache already has a newer resourceVersion) or removes
-  // one it deleted; the watch confirms later.
+  // (kept unless the cache already has a newer resourceVersion, or the watch
+  // already reported it deleted at a newer one) or removes one it deleted;
+  // the watch confirms later.
   void Upsert(const nlohmann::json& object);
   void Erase(const std::string& ns, const std::string& name);
   InformerStats stats() const;
@@ -84,6 +94,10 @@ class Informer {
   void Run();
   absl::Status List();
   absl::Status WatchOnce();
+  // Applies one watch event under the lock; false ends the stream (an ERROR
+  // event, put in *stream_error). *changed: the cache changed.
+  bool ApplyEvent(const std::string& type, const nlohmann::json& object,
+                  absl::Status* stream_error, bool* changed);
   void Backoff(const absl::Status& error);
   void SetError(const absl::Status& error);
   std::string Describe(const char* verb) const;
@@ -96,6 +110,10 @@ class Informer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, nlohmann::json> objects_;  // "ns/name" -> object
+  // "ns/name" -> resourceVersion of its DELETED event (the newest
+  // kMaxTombstones), so that a late Upsert of an older copy (a foreground
+  // delete's answer arriving after the watch's DELETED) is not resurrected.
+  std::map<std::string, int64_t> tombstones_;
   std::string rv_;
   bool list_done_ = false;  // the first list finished (either way)
   bool synced_ = false;     // a list succeeded

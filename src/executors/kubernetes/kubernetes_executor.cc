@@ -32,7 +32,11 @@ KubernetesExecutor::KubernetesExecutor(KubernetesExecutorOptions options)
 
 KubernetesExecutor::~KubernetesExecutor() {
   std::lock_guard<std::mutex> lock(mu_);
-  watched_.clear();  // stops every informer thread
+  for (auto& [ns, w] : watched_) {
+    w.jobs->RequestStop();
+    w.pods->RequestStop();
+  }
+  watched_.clear();  // waits for every informer thread
 }
 
 KubernetesExecutor::Watched& KubernetesExecutor::Watch(const std::string& ns) {

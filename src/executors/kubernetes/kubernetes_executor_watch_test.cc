@@ -21,6 +21,36 @@ std::set<std::string> Names(const std::vector<Job>& jobs) {
   return out;
 }
 
+// A foreground delete's answer (the Job with its deletionTimestamp) can
+// arrive after the watch already reported the Job gone (no pods: the server
+// removes it at once); putting it in the cache then must not bring the Job
+// back, or it would count as running forever.
+TEST_F(KubeExecutorTest, LateUpsertOfADeletedJobDoesNotResurrectIt) {
+  KubeConfig config;
+  config.server = server_.url();
+  KubeClient client(config);
+  InformerOptions o;
+  o.path = "/apis/batch/v1/namespaces/stable-diff/jobs";
+  o.resource = "jobs.batch";
+  o.namespace_ = kNs;
+  Informer informer(&client, o);
+  const std::string name = CreateElsewhere();
+  const nlohmann::json before = Stored(name);
+  informer.Start();
+  ASSERT_TRUE(informer.WaitSynced(absl::Seconds(10)).ok());
+  ASSERT_EQ(informer.Snapshot().size(), 1u);
+  ASSERT_TRUE(server_.store().Remove("jobs", kNs, name));
+  ASSERT_TRUE(WaitFor([&] { return informer.Snapshot().empty(); }));
+  informer.Upsert(before);
+  EXPECT_TRUE(informer.Snapshot().empty());
+  // A newer object of the same name (created again) is taken.
+  nlohmann::json again = before;
+  again["metadata"]["resourceVersion"] =
+      std::to_string(server_.store().resource_version() + 1);
+  informer.Upsert(again);
+  EXPECT_EQ(informer.Snapshot().size(), 1u);
+}
+
 TEST_F(KubeExecutorTest, ExpiredWatchRelistsWithNoMissedOrDoubledJobs) {
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(Executor().Create(SeedRequest()).ok());

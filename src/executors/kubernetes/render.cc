@@ -99,7 +99,7 @@ absl::StatusOr<Json> RenderJob(const spec::Manifests& manifests,
   }
   auto request = BuildJobRequest(copy, manifests);
   if (!request.ok()) return request.status();
-  request->scaled_job_uid = uid;
+  if (!uid.empty()) request->scaled_job_uid = uid;
   return BuildJobManifest(*request, options);
 }
 

@@ -185,7 +185,11 @@ absl::Status KubeClient::Perform(Call& call) {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call.method.c_str());
   }
   if (!call.request_body.empty()) {
-    add_header("Content-Type: application/json");
+    // PATCH bodies are JSON merge patches (RFC 7386): the one patch type
+    // every resource, custom resources included, accepts.
+    add_header(call.method == "PATCH"
+                   ? "Content-Type: application/merge-patch+json"
+                   : "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.request_body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
                      static_cast<long>(call.request_body.size()));

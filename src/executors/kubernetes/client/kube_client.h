@@ -38,7 +38,8 @@ class KubeClient {
   const KubeConfig& config() const { return config_; }
 
   // `path` starts with "/" and includes the query ("/api/v1/...?..."). An
-  // empty `body` sends none. Returns the parsed JSON of a 2xx answer.
+  // empty `body` sends none; a PATCH body is sent as a JSON merge patch
+  // (application/merge-patch+json). Returns the parsed JSON of a 2xx answer.
   absl::StatusOr<nlohmann::json> Request(const std::string& method,
                                          const std::string& path,
                                          const nlohmann::json& body = nullptr);

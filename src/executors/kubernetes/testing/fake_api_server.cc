@@ -381,6 +381,7 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
              {"causes", causes}});
       }
     }
+    if (route.resource == "secrets") NormalizeSecret(body);
     auto created =
         store_->Create(route.resource, route.ns, body,
                        route.resource == "jobs" ? DefaultJob : nullptr);
@@ -393,7 +394,9 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
     }
     return Reply(res, 201, *created);
   }
-  if (route.verb == "update") return ServeUpdate(route, body, res);
+  if (route.verb == "update" || route.verb == "patch") {
+    return ServeUpdate(route, req, res);
+  }
   if (route.verb == "delete") {
     std::string policy = req.get_param_value("propagationPolicy");
     if (body.is_object() && body.contains("propagationPolicy")) {
@@ -406,71 +409,6 @@ void FakeApiServer::Serve(const Route& route, const httplib::Request& req,
               absl::StrCat("the server does not allow this method on the "
                            "requested resource (",
                            route.verb, ")"));
-}
-
-// PUT: the API server's checks in the order it makes them (name, then
-// existence, then resourceVersion), then the store's compare-and-swap.
-void FakeApiServer::ServeUpdate(const Route& route, const Json& body,
-                                httplib::Response& res) {
-  const std::string kind_name = route.Qualified();
-  const Json meta = body.contains("metadata") && body["metadata"].is_object()
-                        ? body["metadata"]
-                        : Json::object();
-  const Json details = {
-      {"name", route.name}, {"group", route.group}, {"kind", route.resource}};
-  std::string body_name;
-  if (meta.contains("name") && meta["name"].is_string()) {
-    body_name = meta["name"].get<std::string>();
-  }
-  if (body_name != route.name) {
-    return ReplyStatus(res, 400, "BadRequest",
-                       absl::StrCat("the name of the object (", body_name,
-                                    ") does not match the name on the URL (",
-                                    route.name, ")"));
-  }
-  if (meta.contains("resourceVersion") &&
-      !meta["resourceVersion"].is_string()) {
-    return ReplyStatus(res, 400, "BadRequest",
-                       "metadata.resourceVersion must be a string");
-  }
-  if (!store_->Get(route.resource, route.ns, route.name)) {
-    return ReplyStatus(
-        res, 404, "NotFound",
-        absl::StrCat(kind_name, " \"", route.name, "\" not found"), details);
-  }
-  const ResourceInfo info = LookupResource(route.resource);
-  // Leases (coordination's strategy) do not allow unconditional updates.
-  if (route.resource == "leases" && meta.value("resourceVersion", "").empty()) {
-    const std::string field = "metadata.resourceVersion";
-    const std::string why = "must be specified for an update";
-    return ReplyStatus(
-        res, 422, "Invalid",
-        absl::StrCat(info.kind, ".", route.group, " \"", route.name,
-                     "\" is invalid: ", field, ": Invalid value: 0x0: ", why),
-        {{"name", route.name},
-         {"group", route.group},
-         {"kind", info.kind},
-         {"causes",
-          {{{"reason", "FieldValueInvalid"},
-            {"message", absl::StrCat("Invalid value: 0x0: ", why)},
-            {"field", field}}}}});
-  }
-  auto replaced = store_->Replace(route.resource, route.ns, route.name, body);
-  if (replaced.status().code() == absl::StatusCode::kNotFound) {
-    return ReplyStatus(
-        res, 404, "NotFound",
-        absl::StrCat(kind_name, " \"", route.name, "\" not found"), details);
-  }
-  if (!replaced.ok()) {
-    return ReplyStatus(
-        res, 409, "Conflict",
-        absl::StrCat("Operation cannot be fulfilled on ", kind_name, " \"",
-                     route.name,
-                     "\": the object has been modified; please apply your "
-                     "changes to the latest version and try again"),
-        details);
-  }
-  Reply(res, 200, *replaced);
 }
 
 }  // namespace ebb::executors::kubernetes::testing

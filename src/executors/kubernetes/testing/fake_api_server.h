@@ -7,8 +7,14 @@
 // port, the REST paths ebb uses:
 //   /api/v1[/namespaces/NS]/RESOURCE[/NAME[/log]]
 //   /apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME]
-// with GET (get, list, `?watch=1`), POST (create), PUT (replace) and DELETE
-// (propagationPolicy from the DeleteOptions body or the query). Objects live
+// with GET (get, list, `?watch=1`), POST (create), PUT (replace: 409 Conflict
+// for a stale metadata.resourceVersion), PATCH (JSON merge patches only;
+// other patch types answer 415) and DELETE (propagationPolicy from the
+// DeleteOptions body or the query). Resources with a status subresource
+// (jobs, pods, scaledjobs, (cluster)triggerauthentications) are updated as a
+// real server does: .../status changes only .status, an update of the object
+// keeps its .status, and metadata.generation counts changes of anything but
+// metadata and status. Objects live
 // in a FakeApiStore (resourceVersion, labelSelector, generateName, owner
 // garbage collection); two servers may share one store, as API server
 // replicas share etcd. A PUT carrying a metadata.resourceVersion that is not
@@ -96,8 +102,9 @@ class FakeApiServer {
   FakeApiStore& store() { return *store_; }
   std::shared_ptr<FakeApiStore> shared_store() const { return store_; }
 
-  // RBAC: `verb` ("get", "list", "watch", "create", "delete", "update")
-  // on `resource` ("jobs", "pods", "pods/log") answers 403 until Allow().
+  // RBAC: `verb` ("get", "list", "watch", "create", "delete", "update",
+  // "patch") on `resource` ("jobs", "pods", "pods/log", "scaledjobs/status")
+  // answers 403 until Allow().
   void Deny(const std::string& verb, const std::string& resource);
   void Allow(const std::string& verb, const std::string& resource);
   // The next `count` requests with this verb and resource ("" matches any)
@@ -143,10 +150,11 @@ class FakeApiServer {
   void Handle(const httplib::Request& req, httplib::Response& res);
   void Serve(const Route& route, const httplib::Request& req,
              httplib::Response& res);
-  void ServeUpdate(const Route& route, const nlohmann::json& body,
-                   httplib::Response& res);
   void ServeWatch(const Route& route, const httplib::Request& req,
                   httplib::Response& res);
+  // update and patch (fake_api_update.cc).
+  void ServeUpdate(const Route& route, const httplib::Request& req,
+                   httplib::Response& res);
   bool Authorized(const Route& route, const httplib::Request& req,
                   httplib::Response& res);
   bool Injected(const Route& route, httplib::Response& res);

@@ -160,6 +160,85 @@ TEST_F(FakeApiServerTest, ErrorsCarryRealStatusBodies) {
   EXPECT_EQ(server_.Requests("create", "jobs"), 5);
 }
 
+constexpr char kScaledJobs[] =
+    "/apis/keda.sh/v1alpha1/namespaces/ns/scaledjobs";
+
+Json ScaledJob(const std::string& image) {
+  return {{"apiVersion", "keda.sh/v1alpha1"},
+          {"kind", "ScaledJob"},
+          {"metadata", {{"name", "sj"}}},
+          {"spec", {{"jobTargetRef", {{"image", image}}}}}};
+}
+
+// An update with a stale resourceVersion is a 409 Conflict; the object's
+// uid and creationTimestamp survive a replace.
+TEST_F(FakeApiServerTest, UpdateWithStaleResourceVersionConflicts) {
+  auto cli = Client();
+  Json created = Json::parse(
+      cli.Post(kScaledJobs, ScaledJob("a").dump(), "application/json")->body);
+  const std::string path = std::string(kScaledJobs) + "/sj";
+  Json next = created;
+  next["spec"]["jobTargetRef"]["image"] = "b";
+  auto ok = cli.Put(path, next.dump(), "application/json");
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  Json stored = Json::parse(ok->body);
+  EXPECT_EQ(stored["metadata"]["uid"], created["metadata"]["uid"]);
+  EXPECT_NE(stored["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"]);
+  auto stale = cli.Put(path, next.dump(), "application/json");
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_EQ(Json::parse(stale->body)["reason"], "Conflict");
+  EXPECT_THAT(Json::parse(stale->body)["message"].get<std::string>(),
+              HasSubstr("the object has been modified"));
+}
+
+// A CRD with a status subresource: spec changes bump metadata.generation,
+// status and metadata changes do not; .../status changes only the status and
+// an update of the object cannot change it.
+TEST_F(FakeApiServerTest, StatusSubresourceAndGeneration) {
+  auto cli = Client();
+  cli.Post(kScaledJobs, ScaledJob("a").dump(), "application/json");
+  const std::string path = std::string(kScaledJobs) + "/sj";
+  auto get = [&] { return Json::parse(cli.Get(path)->body); };
+  EXPECT_EQ(get()["metadata"]["generation"], 1);
+
+  Json status = {
+      {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}},
+      {"spec", {{"jobTargetRef", {{"image", "ignored"}}}}}};
+  auto patched = cli.Patch(path + "/status", status.dump(),
+                           "application/merge-patch+json");
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  EXPECT_EQ(get()["status"]["conditions"][0]["status"], "True");
+  EXPECT_EQ(get()["spec"]["jobTargetRef"]["image"], "a");
+  EXPECT_EQ(get()["metadata"]["generation"], 1);
+
+  Json annotate = {
+      {"metadata", {{"annotations", {{"autoscaling.keda.sh/paused", "true"}}}}},
+      {"status", nullptr}};
+  ASSERT_EQ(
+      cli.Patch(path, annotate.dump(), "application/merge-patch+json")->status,
+      200);
+  EXPECT_EQ(get()["metadata"]["generation"], 1);
+  EXPECT_EQ(get()["status"]["conditions"][0]["type"], "Ready");
+
+  Json replaced = get();
+  replaced["spec"]["jobTargetRef"]["image"] = "b";
+  ASSERT_EQ(cli.Put(path, replaced.dump(), "application/json")->status, 200);
+  EXPECT_EQ(get()["metadata"]["generation"], 2);
+  EXPECT_EQ(get()["metadata"]["annotations"]["autoscaling.keda.sh/paused"],
+            "true");
+
+  auto strategic = cli.Patch(path, annotate.dump(),
+                             "application/strategic-merge-patch+json");
+  EXPECT_EQ(strategic->status, 415);
+  EXPECT_EQ(cli.Patch(std::string(kScaledJobs) + "/nope", "{}",
+                      "application/merge-patch+json")
+                ->status,
+            404);
+  EXPECT_EQ(server_.Requests("patch", "scaledjobs/status"), 1);
+  EXPECT_EQ(server_.Requests("patch", "scaledjobs"), 3);
+}
+
 TEST(FakeApiServerAuthTest, WrongOrMissingTokenIsUnauthorized) {
   FakeApiServerOptions options;
   options.token = "s3cret";

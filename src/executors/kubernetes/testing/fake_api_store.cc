@@ -4,6 +4,7 @@
 #include <random>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -53,15 +54,29 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
+void NormalizeSecret(Json& secret) {
+  if (!secret.contains("stringData")) return;
+  if (secret["stringData"].is_object()) {
+    for (const auto& [k, v] : secret["stringData"].items()) {
+      if (v.is_string()) {
+        secret["data"][k] = absl::Base64Escape(v.get<std::string>());
+      }
+    }
+  }
+  secret.erase("stringData");
+}
+
 ResourceInfo LookupResource(const std::string& resource) {
   static const std::map<std::string, ResourceInfo> kKnown = {
-      {"jobs", {"batch", "v1", "Job"}},
-      {"pods", {"", "v1", "Pod"}},
+      {"jobs", {"batch", "v1", "Job", true}},
+      {"pods", {"", "v1", "Pod", true}},
       {"secrets", {"", "v1", "Secret"}},
       {"events", {"", "v1", "Event"}},
-      {"scaledjobs", {"keda.sh", "v1alpha1", "ScaledJob"}},
+      {"scaledjobs", {"keda.sh", "v1alpha1", "ScaledJob", true}},
       {"triggerauthentications",
-       {"keda.sh", "v1alpha1", "TriggerAuthentication"}},
+       {"keda.sh", "v1alpha1", "TriggerAuthentication", true}},
+      {"clustertriggerauthentications",
+       {"keda.sh", "v1alpha1", "ClusterTriggerAuthentication", true}},
       {"leases", {"coordination.k8s.io", "v1", "Lease"}},
   };
   auto it = kKnown.find(resource);
@@ -177,23 +192,15 @@ Json FakeApiStore::Put(const std::string& resource, const std::string& ns,
                      exists ? "MODIFIED" : "ADDED");
 }
 
-absl::StatusOr<Json> FakeApiStore::Replace(const std::string& resource,
-                                           const std::string& ns,
-                                           const std::string& name,
-                                           Json object) {
+absl::StatusOr<Json> FakeApiStore::Modify(
+    const std::string& resource, const std::string& ns, const std::string& name,
+    const std::function<absl::StatusOr<Json>(const Json&)>& edit) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(MakeKey(resource, ns, name));
   if (it == objects_.end()) return absl::NotFoundError(name);
-  const Json& stored = it->second["metadata"];
-  Json& meta = object["metadata"];
-  const std::string want = meta.value("resourceVersion", "");
-  if (!want.empty() && want != stored.value("resourceVersion", "")) {
-    return absl::AbortedError(
-        absl::StrCat(name, ": resourceVersion ", want, " is not the latest"));
-  }
-  meta["uid"] = stored["uid"];
-  meta["creationTimestamp"] = stored["creationTimestamp"];
-  return StoreLocked(resource, ns, std::move(object), "MODIFIED");
+  absl::StatusOr<Json> edited = edit(it->second);
+  if (!edited.ok()) return edited.status();
+  return StoreLocked(resource, ns, *std::move(edited), "MODIFIED");
 }
 
 bool FakeApiStore::Update(const std::string& resource, const std::string& ns,

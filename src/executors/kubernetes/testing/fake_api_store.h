@@ -37,6 +37,9 @@ struct ResourceInfo {
   std::string group;  // "" for the core group
   std::string version;
   std::string kind;
+  // The resource has a status subresource: updates of the object leave its
+  // status alone, and .../status updates change nothing else.
+  bool status_subresource = false;
   std::string ApiVersion() const {
     return group.empty() ? version : group + "/" + version;
   }
@@ -78,15 +81,13 @@ class FakeApiStore {
   // Test side: creates or replaces `object` (bumps its resourceVersion and
   // records ADDED or MODIFIED). Returns the stored object.
   Json Put(const std::string& resource, const std::string& ns, Json object);
-  // The API's update (PUT): replaces the object named `name` with `object`,
-  // keeping its uid and creationTimestamp. NotFound when absent; Aborted (a
-  // conflict) when `object` carries a metadata.resourceVersion other than
-  // the stored one (optimistic concurrency); none = unconditional. The check
-  // and the write are one step, so of two writers that read the same
-  // version only one succeeds.
-  absl::StatusOr<Json> Replace(const std::string& resource,
-                               const std::string& ns, const std::string& name,
-                               Json object);
+  // The API's update and patch: replaces the object with what `edit` makes
+  // of the stored one, atomically. NotFound when absent; `edit`'s error is
+  // returned as it is. Returns the stored object.
+  absl::StatusOr<Json> Modify(
+      const std::string& resource, const std::string& ns,
+      const std::string& name,
+      const std::function<absl::StatusOr<Json>(const Json&)>& edit);
   // Test side: edits an object in place. False when absent.
   bool Update(const std::string& resource, const std::string& ns,
               const std::string& name, const std::function<void(Json&)>& edit);
@@ -146,6 +147,10 @@ class FakeApiStore {
 
 // "2024-01-02T03:04:05Z" for `t`.
 std::string Rfc3339(absl::Time t);
+
+// What the API server does to a Secret it stores: `stringData` is write-only,
+// merged (base64-encoded) into `data`, where it wins.
+void NormalizeSecret(Json& secret);
 
 }  // namespace ebb::executors::kubernetes::testing
 

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// File: executors/kubernetes/cluster/namespaced_executor.h
+//
+// An Executor over a set of namespaces: List with namespace "" (every job,
+// as the API, `ebb status` and the UI ask) lists each namespace of the set
+// instead of the whole cluster, so ebb needs only namespaced RBAC (a Role per
+// namespace, no ClusterRole) and the Kubernetes executor never starts
+// cluster-wide informers. Every other call, and List of a named namespace,
+// goes to the wrapped executor unchanged.
+//
+// Threading: as the wrapped executor; `namespaces` must be thread-safe.
+#ifndef EBB_EXECUTORS_KUBERNETES_CLUSTER_NAMESPACED_EXECUTOR_H_
+#define EBB_EXECUTORS_KUBERNETES_CLUSTER_NAMESPACED_EXECUTOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "executors/executor.h"
+
+namespace ebb::executors::kubernetes::cluster {
+
+class NamespacedExecutor : public Executor {
+ public:
+  // `inner` must outlive this. `namespaces` returns the set at each call
+  // (it may change, e.g. when manifests are reloaded).
+  NamespacedExecutor(Executor& inner,
+                     std::function<std::vector<std::string>()> namespaces)
+      : inner_(inner), namespaces_(std::move(namespaces)) {}
+
+  // See executor.h. List("" , sj): the jobs of every namespace of the set;
+  // the first namespace's error when one cannot be listed (the count is then
+  // unknown).
+  absl::StatusOr<Job> Create(const JobRequest& request) override {
+    return inner_.Create(request);
+  }
+  absl::StatusOr<std::vector<Job>> List(const std::string& ns,
+                                        const std::string& scaled_job) override;
+  absl::Status Delete(const std::string& ns, const std::string& name,
+                      bool foreground) override {
+    return inner_.Delete(ns, name, foreground);
+  }
+  absl::StatusOr<std::string> Logs(const std::string& ns,
+                                   const std::string& name,
+                                   const std::string& container,
+                                   int64_t max_bytes) override;
+
+ private:
+  Executor& inner_;
+  std::function<std::vector<std::string>()> namespaces_;
+};
+
+}  // namespace ebb::executors::kubernetes::cluster
+
+#endif  // EBB_EXECUTORS_KUBERNETES_CLUSTER_NAMESPACED_EXECUTOR_H_
