@@ -20,16 +20,21 @@ constexpr const char* kUsage =
     "Trains the tiny text-to-image model of shapes and colours and writes a\n"
     "diffusers folder (pixel space, no vae/) that ebb's pipeline loads.\n"
     "  --out DIR             folder to write (created; files overwritten)\n"
-    "  --steps N             optimiser steps (default 3000: ~28 min on 2 "
-    "cores)\n"
+    "  --steps N             optimiser steps (default 3000: 26-32 min on\n"
+    "                        the project's 2-vCPU VM)\n"
     "  --batch N             images per step (default 32)\n"
     "  --lr X                peak Adam learning rate (default 0.001)\n"
     "  --snr-weight-cap X    loss weight min(1 + SNR, X); 0 = plain x0 loss "
     "(default 5)\n"
     "  --seed N              data and initialisation seed (default 1)\n"
-    "  --threads N           libtorch threads (default 2)\n"
+    "  --threads N           libtorch threads (default 1: as fast as 2 for\n"
+    "                        this small model, and steady beside other work)\n"
     "  --channels A,B,C      UNet block widths (default 16,32,64)\n"
     "  --text-width N        text encoder width (default 64)\n"
+    "  --shape-loss-weight X extra loss weight on the pixels that differ\n"
+    "                        between the shapes (default 10)\n"
+    "  --position-jitter X   0 = shapes always centred .. 1 = anywhere\n"
+    "                        (default 0)\n"
     "  --checkpoint-every N  also write the folder every N steps (default "
     "500)\n"
     "  --clip-dir DIR        CLIP merges.txt + LICENSE (default the "
@@ -49,7 +54,7 @@ int main(int argc, char** argv) {
   namespace tr = ebb::inference::diffusion::train;
   tr::TrainOptions o;
   o.clip_dir = EBB_CLIP_DIR;
-  o.threads = 2;
+  o.threads = 1;
   o.checkpoint_every = 500;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -79,6 +84,12 @@ int main(int argc, char** argv) {
     } else if (a == "--text-width") {
       ok = absl::SimpleAtoi(v, &o.text_width) && o.text_width >= 32 &&
            o.text_width % 32 == 0;
+    } else if (a == "--shape-loss-weight") {
+      ok =
+          absl::SimpleAtod(v, &o.shape_loss_weight) && o.shape_loss_weight >= 0;
+    } else if (a == "--position-jitter") {
+      ok = absl::SimpleAtod(v, &o.position_jitter) && o.position_jitter >= 0 &&
+           o.position_jitter <= 1;
     } else if (a == "--checkpoint-every") {
       ok = absl::SimpleAtoi(v, &o.checkpoint_every) && o.checkpoint_every >= 0;
     } else if (a == "--channels") {

@@ -33,6 +33,17 @@ bool Inside(Shape shape, const Layout& l, double x, double y) {
   return false;
 }
 
+// 4x4 supersampled coverage of `shape` at pixel (x, y): 0..16.
+int Coverage(Shape shape, const Layout& l, int x, int y) {
+  int hits = 0;
+  for (int sy = 0; sy < 4; ++sy) {
+    for (int sx = 0; sx < 4; ++sx) {
+      hits += Inside(shape, l, x + (sx + 0.5) / 4, y + (sy + 0.5) / 4);
+    }
+  }
+  return hits;
+}
+
 }  // namespace
 
 const char* ColourName(int colour) { return kColourNames[colour]; }
@@ -98,7 +109,7 @@ int Rng::Below(int n) {
   return static_cast<int>(Uniform() * n);  // n is tiny: bias is negligible
 }
 
-Layout RandomLayout(Size size, int width, Rng& rng) {
+Layout RandomLayout(Size size, int width, Rng& rng, double position_jitter) {
   const double unit = width / 32.0;
   Layout l;
   switch (size) {
@@ -112,9 +123,13 @@ Layout RandomLayout(Size size, int width, Rng& rng) {
       l.r = rng.Range(6.5, 12.0) * unit;
       break;
   }
-  const double lo = l.r + 1.5 * unit, hi = width - l.r - 1.5 * unit;
-  l.cx = lo < hi ? rng.Range(lo, hi) : width / 2.0;
-  l.cy = lo < hi ? rng.Range(lo, hi) : width / 2.0;
+  const double c = width / 2.0;
+  const double half = std::max(0.0, (width - 2 * l.r - 3 * unit) / 2.0) *
+                      std::clamp(position_jitter, 0.0, 1.0);
+  // Both draws are made even at jitter 0 so that the data stream's other
+  // draws stay aligned across jitter settings.
+  l.cx = c + rng.Range(-half, half);
+  l.cy = c + rng.Range(-half, half);
   return l;
 }
 
@@ -124,14 +139,7 @@ std::vector<uint8_t> Render(const Scene& scene, const Layout& layout, int width,
   std::vector<uint8_t> rgb(static_cast<size_t>(width) * height * 3);
   for (int y = 0; y < height; ++y) {
     for (int x = 0; x < width; ++x) {
-      int hits = 0;
-      for (int sy = 0; sy < 4; ++sy) {
-        for (int sx = 0; sx < 4; ++sx) {
-          hits += Inside(scene.shape, layout, x + (sx + 0.5) / 4,
-                         y + (sy + 0.5) / 4);
-        }
-      }
-      const double a = hits / 16.0;
+      const double a = Coverage(scene.shape, layout, x, y) / 16.0;
       uint8_t* p = &rgb[(static_cast<size_t>(y) * width + x) * 3];
       p[0] = static_cast<uint8_t>(std::lround(a * fg.r + (1 - a) * bg.r));
       p[1] = static_cast<uint8_t>(std::lround(a * fg.g + (1 - a) * bg.g));
@@ -141,7 +149,22 @@ std::vector<uint8_t> Render(const Scene& scene, const Layout& layout, int width,
   return rgb;
 }
 
-Sample RandomSample(Rng& rng, int width, bool include_held_out) {
+std::vector<uint8_t> ShapeDependentPixels(const Layout& layout, int width,
+                                          int height) {
+  std::vector<uint8_t> out(static_cast<size_t>(width) * height);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const int c = Coverage(Shape::kCircle, layout, x, y);
+      const int q = Coverage(Shape::kSquare, layout, x, y);
+      const int t = Coverage(Shape::kTriangle, layout, x, y);
+      out[static_cast<size_t>(y) * width + x] = c != q || q != t;
+    }
+  }
+  return out;
+}
+
+Sample RandomSample(Rng& rng, int width, bool include_held_out,
+                    double position_jitter) {
   Sample s;
   for (;;) {
     s.scene.colour = rng.Below(kNumColours);
@@ -156,8 +179,8 @@ Sample RandomSample(Rng& rng, int width, bool include_held_out) {
   const double u = rng.Uniform();
   s.scene.size = u < 0.15 ? Size::kSmall : u < 0.3 ? Size::kBig : Size::kAny;
   s.caption = Caption(s.scene, rng.Below(kNumTemplates));
-  Layout layout = RandomLayout(s.scene.size, width, rng);
-  s.rgb = Render(s.scene, layout, width, width);
+  s.layout = RandomLayout(s.scene.size, width, rng, position_jitter);
+  s.rgb = Render(s.scene, s.layout, width, width);
   return s;
 }
 

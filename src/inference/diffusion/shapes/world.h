@@ -79,21 +79,34 @@ struct Layout {
   double cx = 16, cy = 16;  // centre, pixels
   double r = 9;             // half extent, pixels
 };
-Layout RandomLayout(Size size, int width, Rng& rng);
+// A random size for `size` and a centre drawn uniformly from the positions
+// where the shape fits with a 1.5-pixel margin, that range scaled about the
+// image centre by `position_jitter` (0: always centred, 1: anywhere it fits).
+Layout RandomLayout(Size size, int width, Rng& rng,
+                    double position_jitter = 1.0);
 
 // Renders `scene` at `layout` into width*height*3 RGB bytes (4x4
 // supersampled edges).
 std::vector<uint8_t> Render(const Scene& scene, const Layout& layout, int width,
                             int height);
 
+// Per pixel (row-major, width*height), 1 where the three shapes drawn at
+// `layout` cover the pixel differently, else 0: the pixels whose value says
+// which shape it is (the trainer may weight its loss on them).
+std::vector<uint8_t> ShapeDependentPixels(const Layout& layout, int width,
+                                          int height);
+
 // One training sample: a random non-held-out scene (held-out ones too when
-// `include_held_out`), a random phrasing and layout.
+// `include_held_out`), a random phrasing and layout (RandomLayout with
+// `position_jitter`).
 struct Sample {
   Scene scene;
   std::string caption;
+  Layout layout;
   std::vector<uint8_t> rgb;
 };
-Sample RandomSample(Rng& rng, int width, bool include_held_out = false);
+Sample RandomSample(Rng& rng, int width, bool include_held_out = false,
+                    double position_jitter = 1.0);
 
 }  // namespace ebb::inference::diffusion::shapes
 

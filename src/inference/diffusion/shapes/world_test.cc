@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inference/diffusion/shapes/world.h"
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -49,6 +51,36 @@ TEST(WorldTest, SamplesAreDeterministicAndNeverHeldOut) {
     EXPECT_FALSE(IsHeldOut(x.scene.colour, x.scene.background, x.scene.shape));
     EXPECT_EQ(x.rgb.size(), 32u * 32 * 3);
   }
+}
+
+TEST(WorldTest, PositionJitterScalesTheCentresRange) {
+  Rng r(7);
+  double spread_full = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Layout centred = RandomLayout(Size::kAny, 32, r, 0.0);
+    EXPECT_DOUBLE_EQ(centred.cx, 16.0);
+    EXPECT_DOUBLE_EQ(centred.cy, 16.0);
+    const Layout anywhere = RandomLayout(Size::kAny, 32, r, 1.0);
+    // The shape fits with its 1.5-pixel margin.
+    EXPECT_GE(anywhere.cx - anywhere.r, 1.5 - 1e-9);
+    EXPECT_LE(anywhere.cx + anywhere.r, 32 - 1.5 + 1e-9);
+    spread_full = std::max(spread_full, std::abs(anywhere.cx - 16.0));
+  }
+  EXPECT_GT(spread_full, 3.0);
+}
+
+TEST(WorldTest, ShapeDependentPixelsAreWhereTheShapesDiffer) {
+  Layout l;  // centred, half extent 9
+  const std::vector<uint8_t> dep = ShapeDependentPixels(l, 32, 32);
+  ASSERT_EQ(dep.size(), 32u * 32);
+  EXPECT_EQ(dep[16 * 32 + 16], 0);  // the centre: inside all three
+  EXPECT_EQ(dep[0], 0);             // a corner: outside all three
+  // The square's corner lies outside the circle and the triangle.
+  EXPECT_EQ(dep[(16 - 7) * 32 + (16 - 7)], 1);
+  int n = 0;
+  for (uint8_t d : dep) n += d;
+  EXPECT_GT(n, 50);
+  EXPECT_LT(n, 400);
 }
 
 }  // namespace

@@ -226,10 +226,20 @@ absl::Status Train(const TrainOptions& o,
     std::vector<int64_t> ids;
     std::vector<int64_t> ts(b);
     std::vector<float> sa(b), sb(b), w(b);
+    std::vector<float> pixel_w(static_cast<size_t>(b) * s * s, 1.0f);
     for (int i = 0; i < b; ++i) {
-      shapes::Sample sample = shapes::RandomSample(data_rng, s);
+      shapes::Sample sample =
+          shapes::RandomSample(data_rng, s, false, o.position_jitter);
       std::memcpy(&pixels[static_cast<size_t>(i) * s * s * 3],
                   sample.rgb.data(), sample.rgb.size());
+      if (o.shape_loss_weight > 0) {
+        const std::vector<uint8_t> dep =
+            shapes::ShapeDependentPixels(sample.layout, s, s);
+        float* pw = &pixel_w[static_cast<size_t>(i) * s * s];
+        for (size_t k = 0; k < dep.size(); ++k) {
+          if (dep[k]) pw[k] += static_cast<float>(o.shape_loss_weight);
+        }
+      }
       if (data_rng.Uniform() < o.caption_dropout) sample.caption.clear();
       TokenizedPrompt tp = tokenizer->Tokenize(sample.caption);
       ids.insert(ids.end(), tp.ids.begin(), tp.ids.end());
@@ -263,7 +273,8 @@ absl::Status Train(const TrainOptions& o,
     EBB_ASSIGN_OR_RETURN(at::Tensor eps, unet.Forward(xt, t_t, context));
     // x0 ("sample") prediction, weighted per image (see w above).
     at::Tensor wt = at::from_blob(w.data(), {b, 1, 1, 1}, at::kFloat).clone();
-    at::Tensor loss = ((eps - x0).pow(2) * wt).mean();
+    at::Tensor pw = at::from_blob(pixel_w.data(), {b, 1, s, s}, at::kFloat);
+    at::Tensor loss = ((eps - x0).pow(2) * wt * pw).mean();
     for (auto& p : params) p.mutable_grad() = at::Tensor();
     loss.backward();
 
