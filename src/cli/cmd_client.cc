@@ -27,6 +27,17 @@ int RunStatus(const ServerOptions& s, const std::string& output) {
     std::cout << j->dump(2) << "\n";
     return kExitOk;
   }
+  if (j->contains("leaderElection")) {
+    // Several replicas: only the Lease's holder runs the scale loops.
+    const auto& le = (*j)["leaderElection"];
+    const std::string leader = Str(le, "leader");
+    std::cout << "leader: " << (leader.empty() ? "(none yet)" : leader)
+              << "  (this replica " << Str(le, "identity") << ": "
+              << (le.value("isLeader", false)
+                      ? "leading"
+                      : "standby, its scale loops do not run")
+              << "; Lease " << Str(le, "lease") << ")\n";
+  }
   // JOBS and PENDING are live; QUEUE is what the last poll read, AGO its age.
   std::cout << absl::StrFormat("%-24s %-9s %6s %5s %8s %4s %6s  %s\n",
                                "SCALEDJOB", "STRATEGY", "QUEUE", "JOBS",

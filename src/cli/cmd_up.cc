@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -92,6 +93,11 @@ int RunUp(const UpOptions& in) {
   // Cluster mode: the Jobs are batch/v1 Jobs; without -f the ScaledJobs are
   // the cluster's.
   std::unique_ptr<ClusterUp> cluster;
+  // Leader election (cluster mode): made once the controller exists; the
+  // API reads it through ctx.leader_election.
+  std::unique_ptr<executors::kubernetes::KubeClient> lease_client;
+  std::unique_ptr<executors::kubernetes::LeaderElector> elector;
+  std::atomic<executors::kubernetes::LeaderElector*> elector_ptr{nullptr};
   std::unique_ptr<executors::local::LocalExecutor> local;
   executors::Executor* executor = nullptr;
   std::shared_ptr<const spec::Manifests> manifests;
@@ -268,6 +274,16 @@ int RunUp(const UpOptions& in) {
     EBB_LOG_INFO("web UI files from {}", ctx.web_root);
   }
   results.Start();
+  if (cluster && o.leader_elect) {
+    ctx.leader_election = [&elector_ptr] {
+      const executors::kubernetes::LeaderElector* e = elector_ptr.load();
+      if (e == nullptr) return nlohmann::json{{"isLeader", false}};
+      return nlohmann::json{{"identity", e->identity()},
+                            {"leader", e->CurrentLeader()},
+                            {"isLeader", e->IsLeader()},
+                            {"lease", e->Describe()}};
+    };
+  }
   http::ApiServer server(ctx, api);
   if (absl::Status s = server.Start(); !s.ok()) {
     EBB_LOG_ERROR("{}", std::string(s.message()));
@@ -282,10 +298,9 @@ int RunUp(const UpOptions& in) {
 
   // Starting and stopping the controller: one function each. In cluster mode
   // status conditions and Events are written only while it runs.
-  // LEADER ELECTION (src/executors/kubernetes/leader/): hand these two to the
-  // LeaderElector as its on-started-leading / on-stopped-leading callbacks
-  // in place of the start_controller() call below, and call the elector's
-  // stop before stop_controller() at exit.
+  // With leader election (cluster mode), the Lease's holder alone runs the
+  // scale loops and writes status; the elector calls these two on its
+  // thread as leadership comes and goes.
   auto start_controller = [&] {
     (*ctl)->Start();
     if (binding != nullptr) binding->StartStatus();
@@ -294,7 +309,18 @@ int RunUp(const UpOptions& in) {
     (*ctl)->Stop();
     if (binding != nullptr) binding->StopStatus();
   };
-  start_controller();
+  if (cluster && o.leader_elect) {
+    auto made = StartLeaderElection(o, *cluster, start_controller,
+                                    stop_controller, &lease_client);
+    if (!made.ok()) {
+      EBB_LOG_ERROR("{}", std::string(made.status().message()));
+      return kExitUsage;
+    }
+    elector = std::move(made).value();
+    elector_ptr = elector.get();
+  } else {
+    start_controller();
+  }
   EBB_LOG_INFO("ebb up: {} ScaledJob(s); data in {}; results in {}",
                manifests->scaled_jobs.size(), o.data_dir, o.store);
   if (first_start) {
@@ -341,7 +367,11 @@ int RunUp(const UpOptions& in) {
                  sig == SIGINT ? "SIGINT" : "SIGTERM");
     break;
   }
-  stop_controller();
+  if (elector) {
+    elector->Stop();  // stops the controller if leading, releases the Lease
+  } else {
+    stop_controller();
+  }
   if (binding != nullptr) binding->StopSource();
   // Kubernetes Jobs run on without ebb: nothing to wait for.
   if (o.drain_wait && !cluster) Drain(*executor, set);

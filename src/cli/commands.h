@@ -81,6 +81,14 @@ struct UpOptions {
   std::vector<std::string> namespaces;
   // Where ClusterTriggerAuthentications read Secrets; "" = not watched.
   std::string cluster_object_namespace;
+  // With --kubernetes: only the holder of this coordination.k8s.io/v1 Lease
+  // creates Jobs and writes status (executors/kubernetes/leader/).
+  bool leader_elect = true;
+  std::string lease_name = "ebb-controller";
+  std::string lease_namespace;  // "" = the context's or the pod's namespace
+  // client-go's timings, seconds: leaseDurationSeconds, how long the leader
+  // keeps trying to renew, how often candidates and the leader try.
+  double lease_duration_s = 15, renew_deadline_s = 10, retry_period_s = 2;
 };
 int RunUp(const UpOptions& o);
 

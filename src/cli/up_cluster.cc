@@ -146,4 +146,37 @@ absl::StatusOr<std::unique_ptr<ClusterUp>> SetUpCluster(
   return up;
 }
 
+absl::StatusOr<std::unique_ptr<executors::kubernetes::LeaderElector>>
+StartLeaderElection(
+    const UpOptions& o, ClusterUp& cluster, std::function<void()> start,
+    std::function<void()> stop,
+    std::unique_ptr<executors::kubernetes::KubeClient>* client) {
+  namespace k8s = executors::kubernetes;
+  k8s::LeaderElectionOptions le;
+  le.lease_name = o.lease_name;
+  le.lease_namespace = o.lease_namespace;  // "" = the configuration's
+  le.lease_duration = absl::Seconds(o.lease_duration_s);
+  le.renew_deadline = absl::Seconds(o.renew_deadline_s);
+  le.retry_period = absl::Seconds(o.retry_period_s);
+  *client = std::make_unique<k8s::KubeClient>(cluster.config);
+  auto elector = k8s::LeaderElector::Create(**client, le);
+  if (!elector.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("leader election: ", elector.status().message()));
+  }
+  k8s::LeaderElector* e = elector->get();
+  cluster.executor->SetCreateGate([e]() -> absl::Status {
+    if (e->IsLeader()) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "not the leader (Lease ", e->Describe(), " is held by ",
+        e->CurrentLeader().empty() ? "nobody" : e->CurrentLeader(), ")"));
+  });
+  EBB_LOG_INFO(
+      "leader election: Lease {} as {}; the scale loops run while this "
+      "replica holds it",
+      e->Describe(), e->identity());
+  e->Start(std::move(start), std::move(stop));
+  return elector;
+}
+
 }  // namespace ebb::cli

@@ -33,10 +33,13 @@
 //   core/events              create, patch
 //   with --cluster-object-namespace NS: keda.sh/clustertriggerauthentications
 //   list, watch (cluster-wide) and core/secrets list, watch in NS.
+//   with leader election (the default), in the Lease's namespace:
+//   coordination.k8s.io/leases  get, create, update
 #ifndef EBB_CLI_UP_CLUSTER_H_
 #define EBB_CLI_UP_CLUSTER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +50,7 @@
 #include "controller/controller.h"
 #include "executors/kubernetes/cluster/namespaced_executor.h"
 #include "executors/kubernetes/kubernetes_executor.h"
+#include "executors/kubernetes/leader/leader_elector.h"
 #include "scalers/scaler.h"
 #include "spec/manifests.h"
 
@@ -75,6 +79,20 @@ struct ClusterUp {
 // errors: already logged).
 absl::StatusOr<std::unique_ptr<ClusterUp>> SetUpCluster(
     const UpOptions& o, const scalers::ScalerRegistry& registry);
+
+// Leader election for `ebb up --kubernetes` (UpOptions::leader_elect): only
+// the holder of the Lease --lease-namespace/--lease-name runs `start` (the
+// scale loops and the status writer) until it loses the Lease, when `stop`
+// runs; both on the elector's thread. Also gates the executor's Create on
+// IsLeader(), so a poll that was running when leadership ended creates
+// nothing. `*client` receives the Lease's client (keep it alive with the
+// elector). InvalidArgument for bad timings (names them).
+// Kubernetes API calls: coordination.k8s.io/leases get, create, update in
+// the Lease's namespace.
+absl::StatusOr<std::unique_ptr<executors::kubernetes::LeaderElector>>
+StartLeaderElection(const UpOptions& o, ClusterUp& cluster,
+                    std::function<void()> start, std::function<void()> stop,
+                    std::unique_ptr<executors::kubernetes::KubeClient>* client);
 
 // What a ScaledJob read from the cluster must pass besides spec validation:
 // the scalers' trigger validation (as `ebb up -f`) and CheckExternalBroker.

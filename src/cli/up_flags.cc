@@ -27,6 +27,30 @@ void AddUpClusterFlags(CLI::App* up, UpOptions* o) {
       "with --kubernetes, without -f: also read ClusterTriggerAuthentications "
       "(a cluster-wide list/watch), with their Secrets from this namespace "
       "(KEDA's KEDA_CLUSTER_OBJECT_NAMESPACE; default: not read)");
+  up->add_flag("--leader-elect,!--no-leader-elect", o->leader_elect,
+               "with --kubernetes: of several replicas, only the holder of a "
+               "coordination.k8s.io/v1 Lease creates Jobs and writes status; "
+               "the others serve the API and UI and take over when it goes "
+               "(default: on; --leader-elect=false or --no-leader-elect for a "
+               "single replica)");
+  up->add_option("--lease-name", o->lease_name,
+                 "with --kubernetes: the Lease's name")
+      ->capture_default_str();
+  up->add_option("--lease-namespace", o->lease_namespace,
+                 "with --kubernetes: the Lease's namespace (default: the "
+                 "context's or the pod's namespace)");
+  up->add_option("--lease-duration", o->lease_duration_s,
+                 "with --kubernetes: seconds a candidate waits, after the "
+                 "Lease last changed, before taking it over")
+      ->capture_default_str();
+  up->add_option("--renew-deadline", o->renew_deadline_s,
+                 "with --kubernetes: seconds the leader keeps trying to renew "
+                 "before it stops acting (must be < --lease-duration)")
+      ->capture_default_str();
+  up->add_option("--retry-period", o->retry_period_s,
+                 "with --kubernetes: seconds between tries to take or renew "
+                 "the Lease")
+      ->capture_default_str();
 }
 
 }  // namespace ebb::cli

@@ -66,6 +66,12 @@ struct ApiContext {
   // GET /api/v1/model: the model the jobs serve, with its example prompts
   // (cli/bundled_model.h DescribeModel); null = 404.
   nlohmann::json model_info;
+  // Leader election (cluster mode with several replicas): what this replica
+  // knows of it, {"identity", "leader", "isLeader", "lease"}; null = no
+  // election. A replica that is not the leader runs no scale loops: /readyz
+  // answers 200 for it (a standby is ready to serve the API and UI), and
+  // GET /api/v1/scaledjobs carries it as "leaderElection".
+  std::function<nlohmann::json()> leader_election;
   size_t max_body_bytes = 64 * 1024;
   int sse_keepalive_ms =
       15000;  // /api/v1/events ": keep-alive" period (tests shorten)

@@ -62,6 +62,16 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
   });
 
   s.Get("/readyz", [&ctx](const httplib::Request&, httplib::Response& res) {
+    if (ctx.leader_election) {
+      const nlohmann::json le = ctx.leader_election();
+      if (!le.value("isLeader", false)) {
+        // A standby serves the API and UI; its loops start if it leads.
+        return res.set_content(
+            "ready (standby: the leader is " +
+                le.value("leader", std::string("not known yet")) + ")\n",
+            "text/plain");
+      }
+    }
     for (const auto& snap : ctx.controller->Snapshots(1)) {
       if (snap.recent.empty()) {
         res.status = 503;
@@ -141,7 +151,11 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
             }
             out.push_back(std::move(j));
           }
-          JsonReply(res, 200, {{"scaledJobs", out}});
+          nlohmann::json body = {{"scaledJobs", out}};
+          if (ctx.leader_election) {
+            body["leaderElection"] = ctx.leader_election();
+          }
+          JsonReply(res, 200, body);
         });
 
   s.Get(R"(/api/v1/scaledjobs/([^/]+))", [&ctx](const httplib::Request& req,

@@ -6,13 +6,17 @@
 // Secrets are created as keda.sh objects, one message in the queue becomes
 // one Job on the "cluster", owned by the ScaledJob, with its status written;
 // `ebb status` shows why the Job is pending. Without an external broker
-// `ebb up --kubernetes` refuses to start and says why.
+// `ebb up --kubernetes` refuses to start and says why. Two replicas elect one
+// leader through a Lease; when it is killed the other takes over and the
+// Jobs are neither missed nor doubled.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -82,37 +86,65 @@ class KubeUpTest : public ::testing::Test {
     config.token = kToken;
     client_ = std::make_unique<KubeClient>(config);
     port_ = FreePort();
+    ports_[0] = port_;
     queue_ = UniqueName("kube-tasks");
   }
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
+    for (pid_t pid : pids_) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
     }
   }
-  // Starts `ebb up` with `args` after the common ones; its log in log().
-  void StartEbb(const std::vector<std::string>& args) {
+  // Starts `ebb up` with `args` after the common ones; its log in Log().
+  // `replica` > 0 starts another replica: its own data directory, port, log
+  // (Log(replica)) and POD_NAME "replica-N" (its identity in the Lease).
+  pid_t StartEbb(const std::vector<std::string>& args, int replica = 0) {
+    const std::string suffix = replica ? absl::StrCat("-", replica) : "";
+    const int port = replica ? FreePort() : port_;
+    ports_[replica] = port;
     std::vector<std::string> argv = {
-        EbbBinary(),    "up",       "--data-dir",
-        dir_ + "/data", "--listen", absl::StrCat("127.0.0.1:", port_)};
+        EbbBinary(),  "up",
+        "--data-dir", dir_ + "/data" + suffix,
+        "--listen",   absl::StrCat("127.0.0.1:", port)};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> env = MergedEnvironment({{"KUBECONFIG", ""}});
+    std::vector<std::string> env = MergedEnvironment(
+        {{"KUBECONFIG", ""}, {"POD_NAME", absl::StrCat("replica-", replica)}});
     std::vector<char*> cargv, cenv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     for (auto& e : env) cenv.push_back(e.data());
     cenv.push_back(nullptr);
-    const std::string log = dir_ + "/ebb-up.log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
+    const std::string log = dir_ + "/ebb-up" + suffix + ".log";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
       ::execve(cargv[0], cargv.data(), cenv.data());
       _exit(127);
     }
+    pids_.push_back(pid);
+    return pid;
   }
-  std::string Log() { return Slurp(dir_ + "/ebb-up.log"); }
+  std::string Log(int replica = 0) {
+    return Slurp(dir_ + "/ebb-up" +
+                 (replica ? absl::StrCat("-", replica) : "") + ".log");
+  }
+  void Publish(const std::string& prompt) {
+    queue::RabbitMqOptions mo;
+    mo.url = TestAmqpUrl();
+    auto mq = queue::RabbitMqQueue::Connect(mo);
+    ASSERT_TRUE(mq.ok()) << mq.status();
+    queue::OutgoingMessage m;
+    m.body = absl::StrCat(R"({"prompt": ")", prompt, R"(", "count": 1})");
+    ASSERT_TRUE((*mq)->Publish(queue_, m).ok());
+  }
+  // The Lease's holderIdentity ("" when none or no Lease).
+  std::string Holder() {
+    auto lease = server_->store().Get("leases", kSeedNs, "ebb-controller");
+    if (!lease || !(*lease)["spec"].contains("holderIdentity")) return "";
+    return (*lease)["spec"].value("holderIdentity", "");
+  }
   // The seed's objects with this test's broker, queue and a 1 s interval.
   void CreateSeed() {
     for (Json o : SeedObjects(TestAmqpUrl())) {
@@ -127,20 +159,38 @@ class KubeUpTest : public ::testing::Test {
   std::vector<Json> Jobs() {
     return server_->store().List("jobs", kSeedNs, LabelSelector());
   }
-  int Ebb(const std::vector<std::string>& args, std::string* out) {
+  // Runs an ebb client command against replica `replica`'s API.
+  int Ebb(const std::vector<std::string>& args, std::string* out,
+          int replica = 0) {
+    const std::string suffix = replica ? absl::StrCat("-", replica) : "";
     std::vector<std::string> argv = {EbbBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(),
-                {"--server", absl::StrCat("http://127.0.0.1:", port_),
-                 "--data-dir", dir_ + "/data"});
+                {"--server", absl::StrCat("http://127.0.0.1:", ports_[replica]),
+                 "--data-dir", dir_ + "/data" + suffix});
     return RunCommand(argv, out);
+  }
+  // Waits until replica `replica` has polled its ScaledJob `n` more times.
+  bool WaitForPolls(int n, int replica = 0) {
+    std::set<std::string> polls;
+    return WaitFor(
+        [&] {
+          std::string json;
+          if (Ebb({"status", "-o", "json"}, &json, replica) != 0) return false;
+          Json j = Json::parse(json, nullptr, false);
+          if (j.is_discarded() || j["scaledJobs"].empty()) return false;
+          polls.insert(j["scaledJobs"][0]["last"].value("time", ""));
+          return static_cast<int>(polls.size()) > n;
+        },
+        absl::Seconds(30));
   }
 
   std::unique_ptr<FakeApiServer> server_;
   std::unique_ptr<KubeClient> client_;
   std::string dir_, kubeconfig_, queue_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::map<int, int> ports_;  // replica -> API port
+  std::vector<pid_t> pids_;
 };
 
 TEST_F(KubeUpTest, OneMessageBecomesOneJobOnTheCluster) {
@@ -160,13 +210,7 @@ TEST_F(KubeUpTest, OneMessageBecomesOneJobOnTheCluster) {
       << Log();
   EXPECT_TRUE(Jobs().empty());
 
-  queue::RabbitMqOptions mo;
-  mo.url = TestAmqpUrl();
-  auto mq = queue::RabbitMqQueue::Connect(mo);
-  ASSERT_TRUE(mq.ok()) << mq.status();
-  queue::OutgoingMessage m;
-  m.body = R"({"prompt": "a red square", "count": 1})";
-  ASSERT_TRUE((*mq)->Publish(queue_, m).ok());
+  Publish("a red square");
 
   ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 1; }, absl::Seconds(60)))
       << Log();
@@ -189,17 +233,7 @@ TEST_F(KubeUpTest, OneMessageBecomesOneJobOnTheCluster) {
       << out;
   const int creates = server_->Requests("create", "jobs");
   // Three more polls (1 s interval) create nothing.
-  std::set<std::string> polls;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::string json;
-        if (Ebb({"status", "-o", "json"}, &json) != 0) return false;
-        Json j = Json::parse(json, nullptr, false);
-        if (j.is_discarded()) return false;
-        polls.insert(j["scaledJobs"][0]["last"].value("time", ""));
-        return polls.size() >= 4;
-      },
-      absl::Seconds(30)));
+  ASSERT_TRUE(WaitForPolls(3));
   EXPECT_EQ(server_->Requests("create", "jobs"), creates);
   EXPECT_EQ(Jobs().size(), 1u);
   EXPECT_THAT(Log(), HasSubstr(server_->url()));
@@ -220,13 +254,7 @@ TEST_F(KubeUpTest, ManifestFilesRunTheirJobsOnTheCluster) {
   const std::string file = dir_ + "/manifests.yaml";
   std::ofstream(file) << text;
   StartEbb({"--kubernetes", "--kubeconfig", kubeconfig_, "-f", file});
-  queue::RabbitMqOptions mo;
-  mo.url = TestAmqpUrl();
-  auto mq = queue::RabbitMqQueue::Connect(mo);
-  ASSERT_TRUE(mq.ok()) << mq.status();
-  queue::OutgoingMessage m;
-  m.body = R"({"prompt": "a blue circle", "count": 1})";
-  ASSERT_TRUE((*mq)->Publish(queue_, m).ok());
+  Publish("a blue circle");
   ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 1; }, absl::Seconds(60)))
       << Log();
   const Json job = Jobs()[0];
@@ -255,6 +283,65 @@ TEST_F(KubeUpTest, WithoutAnExternalBrokerItRefusesToStart) {
   EXPECT_THAT(out, HasSubstr("embedded queue"));
   EXPECT_THAT(out, HasSubstr("external broker"));
   EXPECT_EQ(server_->Requests("create", "jobs"), 0);
+}
+
+// Two replicas of `ebb up --kubernetes` (leader election on, short
+// timings): one holds the Lease and alone creates Jobs; killed (SIGKILL: no
+// release), the other takes the Lease over once it has expired and creates
+// the Job for the next message. Neither message gets a second Job.
+TEST_F(KubeUpTest, TwoReplicasOneLeaderAndTheOtherTakesOverWhenItDies) {
+  CreateSeed();
+  const std::vector<std::string> args = {"--kubernetes",
+                                         "--kubeconfig",
+                                         kubeconfig_,
+                                         "--lease-duration",
+                                         "2",
+                                         "--renew-deadline",
+                                         "1",
+                                         "--retry-period",
+                                         "0.2"};
+  const pid_t a = StartEbb(args, 1);
+  const pid_t b = StartEbb(args, 2);
+  ASSERT_TRUE(WaitFor([&] { return !Holder().empty(); }, absl::Seconds(60)))
+      << Log(1) << Log(2);
+  const std::string first = Holder();
+  ASSERT_TRUE(first == "replica-1" || first == "replica-2") << first;
+  const int leader = first == "replica-1" ? 1 : 2, other = 3 - leader;
+
+  Publish("a red square");
+  ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 1; }, absl::Seconds(60)))
+      << Log(leader);
+  EXPECT_THAT(Log(leader), HasSubstr("became leader"));
+  EXPECT_THAT(Log(other), ::testing::Not(HasSubstr("became leader")));
+  // The standby serves the API: `ebb status` says who leads.
+  std::string out;
+  ASSERT_EQ(Ebb({"status"}, &out, other), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("leader: replica-", leader)));
+  EXPECT_THAT(out, HasSubstr("standby"));
+
+  // The leader dies without releasing the Lease.
+  const pid_t dead = leader == 1 ? a : b;
+  ::kill(dead, SIGKILL);
+  ::waitpid(dead, nullptr, 0);
+  pids_.erase(std::find(pids_.begin(), pids_.end(), dead));
+  const absl::Time killed = absl::Now();
+  ASSERT_TRUE(
+      WaitFor([&] { return Holder() == absl::StrCat("replica-", other); },
+              absl::Seconds(60)))
+      << Log(other);
+  // lease 2 s + 2.4 retry periods, with room for a busy machine.
+  EXPECT_LT(absl::Now() - killed, absl::Seconds(20));
+  EXPECT_THAT(Log(other), HasSubstr("became leader"));
+
+  Publish("a blue circle");
+  ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 2; }, absl::Seconds(60)))
+      << Log(other);
+  // Three polls later (1 s interval) still two Jobs: the first message's
+  // Job is counted by the new leader, not made again.
+  const int creates = server_->Requests("create", "jobs");
+  ASSERT_TRUE(WaitForPolls(3, other));
+  EXPECT_EQ(server_->Requests("create", "jobs"), creates);
+  EXPECT_EQ(Jobs().size(), 2u);
 }
 
 }  // namespace

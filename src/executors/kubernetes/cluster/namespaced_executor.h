@@ -33,8 +33,17 @@ class NamespacedExecutor : public Executor {
   // See executor.h. List("" , sj): the jobs of every namespace of the set;
   // the first namespace's error when one cannot be listed (the count is then
   // unknown).
+  // Create: refused with the gate's error while a gate is set and says no
+  // (leader election: only the leader creates Jobs).
   absl::StatusOr<Job> Create(const JobRequest& request) override {
+    if (gate_) {
+      if (absl::Status s = gate_(); !s.ok()) return s;
+    }
     return inner_.Create(request);
+  }
+  // Set before the controller starts (not synchronised with Create).
+  void SetCreateGate(std::function<absl::Status()> gate) {
+    gate_ = std::move(gate);
   }
   absl::StatusOr<std::vector<Job>> List(const std::string& ns,
                                         const std::string& scaled_job) override;
@@ -50,6 +59,7 @@ class NamespacedExecutor : public Executor {
  private:
   Executor& inner_;
   std::function<std::vector<std::string>()> namespaces_;
+  std::function<absl::Status()> gate_;
 };
 
 }  // namespace ebb::executors::kubernetes::cluster
