@@ -16,17 +16,17 @@ LEASE = "the Lease's namespace"
 
 # (API group, resource, verbs, where). "" is the core group.
 CALLS = [
-    ("batch", "jobs", {"get", "list", "watch", "create", "delete"}, WATCHED),
-    ("", "pods", {"get", "list", "watch"}, WATCHED),
+    # src/cli/up_cluster.h lists the same calls; keep both in step.
+    ("batch", "jobs", {"list", "watch", "create", "delete"}, WATCHED),
+    ("", "pods", {"list", "watch"}, WATCHED),
     ("", "pods/log", {"get"}, WATCHED),
-    ("keda.sh", "scaledjobs", {"get", "list", "watch"}, WATCHED),
-    ("keda.sh", "scaledjobs/status", {"get", "update", "patch"}, WATCHED),
-    ("keda.sh", "triggerauthentications", {"get", "list", "watch"}, WATCHED),
-    ("keda.sh", "clustertriggerauthentications", {"get", "list", "watch"},
-     CLUSTER),
-    ("", "secrets", {"get", "list", "watch"}, WATCHED),
+    ("keda.sh", "scaledjobs", {"list", "watch"}, WATCHED),
+    ("keda.sh", "scaledjobs/status", {"patch"}, WATCHED),
+    ("keda.sh", "triggerauthentications", {"list", "watch"}, WATCHED),
+    # only with --cluster-object-namespace
+    ("keda.sh", "clustertriggerauthentications", {"list", "watch"}, CLUSTER),
+    ("", "secrets", {"list", "watch"}, WATCHED),
     ("", "events", {"create", "patch"}, WATCHED),
-    ("events.k8s.io", "events", {"create", "patch"}, WATCHED),
     ("coordination.k8s.io", "leases", {"get", "create", "update"}, LEASE),
 ]
 READ_ONLY = {"get", "list", "watch"}

@@ -41,13 +41,13 @@ CASES = [
     ("unlisted install file", "ebb/60-extra.yaml", None,
      "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n"
      "  namespace: ebb-system\n", "60-extra.yaml is not listed"),
-    ("wildcard verb", RBAC, 'verbs: ["get", "list", "watch", "create", '
+    ("wildcard verb", RBAC, 'verbs: ["list", "watch", "create", '
      '"delete"]', 'verbs: ["*"]', "a wildcard in verbs"),
     ("missing verb", RBAC, '"create", "delete"]', '"create"]',
      "missing grant: delete batch/jobs in stable-diff"),
-    ("secret write", RBAC, 'resources: ["secrets"]\n    verbs: ["get", '
-     '"list", "watch"]', 'resources: ["secrets"]\n    verbs: ["get", '
-     '"list", "watch", "update"]', "on Secrets: read-only only"),
+    ("secret write", RBAC, 'resources: ["secrets"]\n    verbs: ["list", '
+     '"watch"]', 'resources: ["secrets"]\n    verbs: ["list", '
+     '"watch", "update"]', "on Secrets: read-only only"),
     ("call ebb never makes", RBAC, 'resources: ["pods/log"]',
      'resources: ["pods/log", "pods/exec"]', "grants get pods/exec"),
     ("namespace without RoleBinding", DEPLOYMENT,
