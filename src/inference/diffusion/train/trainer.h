@@ -14,6 +14,9 @@
 // min(1 + SNR(t), snr_weight_cap) (epsilon prediction was tried
 // first: at this training budget its errors at high noise, amplified by
 // 1/sqrt(ac_t) ~ 150 at t = 999, left samples as noise),
+// each pixel whose value depends on which shape is drawn weighted 1 +
+// shape_loss_weight (shapes::ShapeDependentPixels), shapes drawn centred
+// (position_jitter 0),
 // t uniform in [0, 1000) (linear betas 1e-4..0.02, the folder's scheduler
 // config), captions dropped to "" with probability `caption_dropout` for
 // classifier-free guidance, text encoder and UNet trained jointly with Adam
