@@ -11,6 +11,7 @@
 
 #include "executors/kubernetes/cluster/cluster_test_util.h"
 #include "executors/kubernetes/kube_test_util.h"
+#include "executors/kubernetes/testing/api_double_fixture.h"
 #include "executors/kubernetes/testing/fake_api_server.h"
 
 namespace ebb::executors::kubernetes::cluster {
@@ -22,14 +23,8 @@ using kubernetes::testing::WaitFor;
 using testing::kSeedJob;
 using testing::kSeedNs;
 
-class ClusterSourceTest : public ::testing::Test {
+class ClusterSourceTest : public kubernetes::testing::ApiDoubleTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    KubeConfig config;
-    config.server = server_.url();
-    client_ = std::make_unique<KubeClient>(config);
-  }
   void StartSource() {
     ClusterSourceOptions o;
     o.namespaces = {kSeedNs};
@@ -51,8 +46,6 @@ class ClusterSourceTest : public ::testing::Test {
     return testing::CollectionPath("ScaledJob", kSeedNs) + "/" + kSeedJob;
   }
 
-  FakeApiServer server_;
-  std::unique_ptr<KubeClient> client_;
   std::unique_ptr<ClusterManifestSource> source_;
   std::mutex mu_;
   std::deque<ClusterUpdate> updates_;

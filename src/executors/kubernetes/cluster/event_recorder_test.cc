@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "executors/kubernetes/cluster/conditions.h"
+#include "executors/kubernetes/testing/api_double_fixture.h"
 #include "executors/kubernetes/testing/fake_api_server.h"
 
 namespace ebb::executors::kubernetes::cluster {
@@ -13,13 +14,11 @@ using Json = nlohmann::json;
 using kubernetes::testing::FakeApiServer;
 using kubernetes::testing::LabelSelector;
 
-class EventRecorderTest : public ::testing::Test {
+class EventRecorderTest : public kubernetes::testing::ApiDoubleTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    KubeConfig config;
-    config.server = server_.url();
-    client_ = std::make_unique<KubeClient>(config);
+    ApiDoubleTest::SetUp();
+    if (HasFatalFailure()) return;
     object_.namespace_ = "ml";
     object_.name = "sj";
     object_.uid = "00000000-0000-4000-8000-000000000042";
@@ -36,8 +35,6 @@ class EventRecorderTest : public ::testing::Test {
     return server_.store().List("events", "ml", LabelSelector());
   }
 
-  FakeApiServer server_;
-  std::unique_ptr<KubeClient> client_;
   InvolvedObject object_;
   absl::Time now_ = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 };

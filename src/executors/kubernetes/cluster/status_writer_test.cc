@@ -9,6 +9,7 @@
 
 #include "executors/kubernetes/cluster/cluster_test_util.h"
 #include "executors/kubernetes/kube_test_util.h"
+#include "executors/kubernetes/testing/api_double_fixture.h"
 #include "executors/kubernetes/testing/fake_api_server.h"
 
 namespace ebb::executors::kubernetes::cluster {
@@ -21,13 +22,11 @@ using kubernetes::testing::WaitFor;
 using testing::kSeedJob;
 using testing::kSeedNs;
 
-class StatusWriterTest : public ::testing::Test {
+class StatusWriterTest : public kubernetes::testing::ApiDoubleTest {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(server_.Start().ok());
-    KubeConfig config;
-    config.server = server_.url();
-    client_ = std::make_unique<KubeClient>(config);
+    ApiDoubleTest::SetUp();
+    if (HasFatalFailure()) return;
     auto created =
         testing::CreateObject(*client_, testing::SeedObject("ScaledJob"));
     ASSERT_TRUE(created.ok()) << created.status();
@@ -79,8 +78,6 @@ class StatusWriterTest : public ::testing::Test {
     return p;
   }
 
-  FakeApiServer server_;
-  std::unique_ptr<KubeClient> client_;
   std::unique_ptr<ScaledJobStatusWriter> writer_;
 };
 
