@@ -41,7 +41,7 @@ fi
 # python3-kubernetes: the generated Kubernetes API models (V1Job, ...) that check
 # every Job the Kubernetes executor renders (src/executors/kubernetes/testing/
 # check_v1job.py), an implementation independent of ebb's; with python3-yaml
-# they also check the install manifests (tests/kubernetes/check_manifests.py).
+# they also check the install manifests (tests/packaging/check_manifests.py).
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev

@@ -297,10 +297,9 @@ int RunUp(const UpOptions& in) {
   watcher.Start();
 
   // Starting and stopping the controller: one function each. In cluster mode
-  // status conditions and Events are written only while it runs.
-  // With leader election (cluster mode), the Lease's holder alone runs the
-  // scale loops and writes status; the elector calls these two on its
-  // thread as leadership comes and goes.
+  // status conditions and Events are written only while it runs, and with
+  // leader election only the Lease's holder runs it: the elector calls these
+  // two on its thread as leadership comes and goes.
   auto start_controller = [&] {
     (*ctl)->Start();
     if (binding != nullptr) binding->StartStatus();
