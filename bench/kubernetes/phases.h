@@ -31,7 +31,7 @@ struct KubeBenchOptions {
   std::string amqp_url;
   int jobs = 1000;          // memory
   int pods = 5000;          // memory
-  int list_reps = 3;        // memory: timed List calls over the full caches
+  int list_reps = 2;        // memory: timed List calls over the full caches
   std::string self_binary;  // this executable (the memory phase's double)
 };
 
