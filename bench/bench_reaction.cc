@@ -52,33 +52,6 @@ struct Result {
   bool ok = false;
 };
 
-std::string Images(const std::string& starts_dir) {
-  return absl::StrCat(
-      "images:\n"
-      "  - image: ghcr.io/kedify/stable-diffusion-worker\n"
-      "    command: [\"/bin/bash\", \"-c\", \"echo $EPOCHREALTIME > "
-      "$EBB_BENCH_STARTS/$$; exec sleep 600\"]\n"
-      "    env:\n"
-      "      EBB_BENCH_STARTS: \"",
-      starts_dir,
-      "\"\n"
-      "  - image: minio/mc\n"
-      "    skip: true\n");
-}
-
-// Complete start stamps written so far.
-std::vector<double> ReadStarts(const std::string& dir) {
-  std::vector<double> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    std::string s = Slurp(e.path().string());
-    if (s.empty() || s.back() != '\n') continue;
-    out.push_back(std::atof(s.c_str()));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::vector<double> ReadSupervisorStarts(const std::string& data_dir) {
   std::vector<double> out;
   std::error_code ec;
@@ -107,7 +80,7 @@ Result RunScenario(const std::string& amqp_url, bool through_ebb, int n,
   }
   WriteFile(dir + "/manifests.yaml",
             SeedManifests(amqp_url, queue, 250, kPollingInterval));
-  WriteFile(dir + "/ebb-local.yaml", Images(starts));
+  WriteFile(dir + "/ebb-local.yaml", StampingImageMap(starts));
   auto up = std::make_shared<EbbUpProcess>(dir, dir + "/manifests.yaml",
                                            dir + "/ebb-local.yaml");
   up->set_env_marker("EBB_BENCH_STARTS=" + starts);
@@ -160,10 +133,10 @@ Result RunScenario(const std::string& amqp_url, bool through_ebb, int n,
   }
   const double limit = through_ebb ? 60 : 2 * kPollingInterval + 5;
   for (double end = NowSec() + limit; NowSec() < end; SleepSec(0.05)) {
-    if (static_cast<int>(ReadStarts(starts).size()) >= n) break;
+    if (static_cast<int>(ReadStartStamps(starts).size()) >= n) break;
   }
   SleepSec(0.2);
-  res.proc_start = ReadStarts(starts);
+  res.proc_start = ReadStartStamps(starts);
   res.sup_start = ReadSupervisorStarts(up->data_dir());
   auto sj = up->Get("/api/v1/scaledjobs/stable-diff-job?limit=1000");
   if (!sj.is_null()) {

@@ -412,6 +412,32 @@ bool EbbUpProcess::Submit(const nlohmann::json& body, std::string* error) {
   return true;
 }
 
+std::string StampingImageMap(const std::string& starts_dir) {
+  return absl::StrCat(
+      "images:\n"
+      "  - image: ghcr.io/kedify/stable-diffusion-worker\n"
+      "    command: [\"/bin/bash\", \"-c\", \"echo $EPOCHREALTIME > "
+      "$EBB_BENCH_STARTS/$$; exec sleep 600\"]\n"
+      "    env:\n"
+      "      EBB_BENCH_STARTS: \"",
+      starts_dir,
+      "\"\n"
+      "  - image: minio/mc\n"
+      "    skip: true\n");
+}
+
+std::vector<double> ReadStartStamps(const std::string& dir) {
+  std::vector<double> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string s = Slurp(e.path().string());
+    if (s.empty() || s.back() != '\n') continue;
+    out.push_back(std::atof(s.c_str()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int IntFlag(int argc, char** argv, const std::string& name, int def) {
   const std::string prefix = "--" + name + "=";
   for (int i = 1; i < argc; ++i) {

@@ -133,6 +133,16 @@ class EbbUpProcess {
   std::unique_ptr<HttpClientHolder> client_;
 };
 
+// The image map (executors/local/image_map.h) of the bench's jobs: the
+// seed's worker image runs `bash -c 'echo $EPOCHREALTIME >
+// $EBB_BENCH_STARTS/$$; exec sleep 600'` (the process stamps its own start,
+// then sleeps without taking a message); the minio/mc sidecar is skipped.
+// Every job process has env EBB_BENCH_STARTS=<starts_dir> (KillJobs marker).
+std::string StampingImageMap(const std::string& starts_dir);
+// The complete start stamps in `dir` so far, in seconds since the epoch,
+// sorted.
+std::vector<double> ReadStartStamps(const std::string& dir);
+
 // The value of `--NAME=INT` among the arguments, or `def` when absent.
 int IntFlag(int argc, char** argv, const std::string& name, int def);
 

@@ -5,11 +5,13 @@
 # prints the figures.
 #   bench/run.sh                  # all five
 #   bench/run.sh reaction launch  # a subset (reaction launch footprint queue api)
+#   bench/run.sh kube             # the Kubernetes executor against the API
+#                                 # server double (not in the default five)
 # BUILD_DIR (default build-bench, RelWithDebInfo, tests off) is configured with
 # -DEBB_BUILD_BENCH=ON. One private RabbitMQ node is started for the run
 # (scripts/rabbitmq.sh) unless EBB_TEST_AMQP_URL is set, and stopped at exit.
 # Extra driver flags: REACTION_FLAGS, LAUNCH_FLAGS, FOOTPRINT_FLAGS, QUEUE_FLAGS,
-# API_FLAGS.
+# API_FLAGS, KUBE_FLAGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,7 +26,7 @@ else
   cmake -S . -B "$build" -DEBB_BUILD_BENCH=ON >/dev/null
 fi
 ninja -C "$build" -j"$(nproc)" ebb ebb-supervise bench_s3 bench_reaction bench_launch \
-  bench_footprint bench_queue bench_api
+  bench_footprint bench_queue bench_api bench_kube
 
 rmq_dir=""
 cleanup() {
@@ -55,7 +57,8 @@ for b in "${benches[@]}"; do
     footprint) "$build/bench/bench_footprint" ${FOOTPRINT_FLAGS:-} || rc=1 ;;
     queue) "$build/bench/queue/bench_queue" ${QUEUE_FLAGS:-} || rc=1 ;;
     api) "$build/bench/bench_api" ${API_FLAGS:-} || rc=1 ;;
-    *) echo "unknown benchmark $b (reaction launch footprint queue api)" >&2
+    kube) "$build/bench/kubernetes/bench_kube" ${KUBE_FLAGS:-} || rc=1 ;;
+    *) echo "unknown benchmark $b (reaction launch footprint queue api kube)" >&2
        rc=2 ;;
   esac
 done
