@@ -155,6 +155,38 @@ bool PodOfJob(const Json& pod, const Json& job) {
          Str(meta, "namespace") == Str(Field(job, "metadata"), "namespace");
 }
 
+std::vector<std::string> PodKeys(const Json& pod) {
+  std::vector<std::string> keys;
+  const Json& meta = Field(pod, "metadata");
+  const Json& refs = Field(meta, "ownerReferences");
+  if (refs.is_array()) {
+    for (const Json& r : refs) {
+      const std::string uid = Str(r, "uid");
+      if (!uid.empty()) keys.push_back("uid:" + uid);
+    }
+  }
+  const Json& labels = Field(meta, "labels");
+  for (const char* key :
+       {"controller-uid", "batch.kubernetes.io/controller-uid"}) {
+    const std::string uid = Str(labels, key);
+    if (!uid.empty()) keys.push_back("uid:" + uid);
+  }
+  const std::string job_name = Str(labels, "job-name");
+  if (!job_name.empty()) {
+    keys.push_back("name:" + Str(meta, "namespace") + "/" + job_name);
+  }
+  return keys;
+}
+
+std::vector<std::string> JobKeys(const Json& job) {
+  const Json& meta = Field(job, "metadata");
+  std::vector<std::string> keys;
+  const std::string uid = Str(meta, "uid");
+  if (!uid.empty()) keys.push_back("uid:" + uid);
+  keys.push_back("name:" + Str(meta, "namespace") + "/" + Str(meta, "name"));
+  return keys;
+}
+
 Job JobFromObjects(const Json& job, const std::vector<const Json*>& pods,
                    const std::vector<std::string>& conds) {
   Job j;

@@ -31,6 +31,13 @@ namespace ebb::executors::kubernetes {
 // or job-name label).
 bool PodOfJob(const nlohmann::json& pod, const nlohmann::json& job);
 
+// The keys under which PodIndex files a pod (its owners' uids, its
+// controller-uid labels, its namespace/job-name label) and under which a Job
+// looks its pods up (its uid, its namespace/name): every pod for which
+// PodOfJob(pod, job) holds shares at least one key with the Job.
+std::vector<std::string> PodKeys(const nlohmann::json& pod);
+std::vector<std::string> JobKeys(const nlohmann::json& job);
+
 Job JobFromObjects(const nlohmann::json& job,
                    const std::vector<const nlohmann::json*>& pods,
                    const std::vector<std::string>& pending_pod_conditions);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "executors/kubernetes/kubernetes_executor.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "executors/kubernetes/job_status.h"
@@ -106,14 +109,30 @@ absl::StatusOr<std::vector<Job>> KubernetesExecutor::List(
   EBB_RETURN_IF_ERROR(Synced(w));
   const std::vector<Json> jobs = w.jobs->Snapshot();
   const std::vector<Json> pods = w.pods->Snapshot();
+  // Pods filed by owner uid and job name: one pass over the pods instead of
+  // one per Job (1,000 Jobs x 5,000 pods took 10 s a tick; BENCHMARKS 9).
+  std::unordered_map<std::string, std::vector<const Json*>> by_key;
+  for (const Json& pod : pods) {
+    for (std::string& key : PodKeys(pod))
+      by_key[std::move(key)].push_back(&pod);
+  }
   std::vector<Job> out;
   for (const Json& job : jobs) {
     const std::string sj = Label(job, kScaledJobLabel);
     if (!scaled_job.empty() && sj != scaled_job) continue;
     std::vector<const Json*> mine;
-    for (const Json& pod : pods) {
-      if (PodOfJob(pod, job)) mine.push_back(&pod);
+    for (const std::string& key : JobKeys(job)) {
+      auto it = by_key.find(key);
+      if (it == by_key.end()) continue;
+      for (const Json* pod : it->second) {
+        if (std::find(mine.begin(), mine.end(), pod) == mine.end() &&
+            PodOfJob(*pod, job)) {
+          mine.push_back(pod);
+        }
+      }
     }
+    // The snapshot's order, as a scan over all pods would give.
+    std::sort(mine.begin(), mine.end());
     const std::string job_ns = job["metadata"].value("namespace", "");
     out.push_back(JobFromObjects(job, mine, ConditionsOf(job_ns, sj)));
   }
