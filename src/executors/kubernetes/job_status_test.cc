@@ -121,5 +121,41 @@ TEST(JobStatusTest, PodsOfOtherJobsAreNotCounted) {
   EXPECT_TRUE(PodOfJob(PodFor(AJob(), "p", {}), AJob()));
 }
 
+// Each way a pod names its Job (ownerReference uid, controller-uid labels,
+// job-name label) is a key the Job looks up, so List's index finds it.
+TEST(JobStatusTest, EveryPodOfAJobSharesAKeyWithIt) {
+  const Json job = AJob();
+  const std::vector<std::string> job_keys = JobKeys(job);
+  auto shares = [&](const Json& pod) {
+    for (const std::string& k : PodKeys(pod)) {
+      for (const std::string& j : job_keys) {
+        if (k == j) return true;
+      }
+    }
+    return false;
+  };
+  Json by_owner = {{"metadata",
+                    {{"name", "p1"},
+                     {"namespace", "ns"},
+                     {"ownerReferences", {{{"uid", "u1"}}}}}}};
+  Json by_uid_label = {
+      {"metadata",
+       {{"name", "p2"},
+        {"namespace", "ns"},
+        {"labels", {{"batch.kubernetes.io/controller-uid", "u1"}}}}}};
+  Json by_name_label = {{"metadata",
+                         {{"name", "p3"},
+                          {"namespace", "ns"},
+                          {"labels", {{"job-name", "sd-abcde"}}}}}};
+  for (const Json& pod :
+       {by_owner, by_uid_label, by_name_label, PodFor(job, "p4", {})}) {
+    ASSERT_TRUE(PodOfJob(pod, job)) << pod.dump();
+    EXPECT_TRUE(shares(pod)) << pod.dump();
+  }
+  Json elsewhere = by_name_label;
+  elsewhere["metadata"]["namespace"] = "other";
+  EXPECT_FALSE(shares(elsewhere));
+}
+
 }  // namespace
 }  // namespace ebb::executors::kubernetes
