@@ -286,20 +286,21 @@ TEST_F(KubeUpTest, WithoutAnExternalBrokerItRefusesToStart) {
 }
 
 // Two replicas of `ebb up --kubernetes` (leader election on, short
-// timings): one holds the Lease and alone creates Jobs; killed (SIGKILL: no
-// release), the other takes the Lease over once it has expired and creates
-// the Job for the next message. Neither message gets a second Job.
+// timings: lease 4 s, renew deadline 3 s, retry 0.5 s): one holds the Lease and
+// alone creates Jobs; killed (SIGKILL: no release), the other takes the Lease
+// over once it has expired and creates the Job for the next message. Neither
+// message gets a second Job.
 TEST_F(KubeUpTest, TwoReplicasOneLeaderAndTheOtherTakesOverWhenItDies) {
   CreateSeed();
   const std::vector<std::string> args = {"--kubernetes",
                                          "--kubeconfig",
                                          kubeconfig_,
                                          "--lease-duration",
-                                         "2",
+                                         "4",
                                          "--renew-deadline",
-                                         "1",
+                                         "3",
                                          "--retry-period",
-                                         "0.2"};
+                                         "0.5"};
   const pid_t a = StartEbb(args, 1);
   const pid_t b = StartEbb(args, 2);
   ASSERT_TRUE(WaitFor([&] { return !Holder().empty(); }, absl::Seconds(60)))
@@ -313,10 +314,18 @@ TEST_F(KubeUpTest, TwoReplicasOneLeaderAndTheOtherTakesOverWhenItDies) {
       << Log(leader);
   EXPECT_THAT(Log(leader), HasSubstr("became leader"));
   EXPECT_THAT(Log(other), ::testing::Not(HasSubstr("became leader")));
-  // The standby serves the API: `ebb status` says who leads.
+  // The standby serves the API: `ebb status` says who leads once the standby
+  // has read the Lease (it tries every retry period).
   std::string out;
-  ASSERT_EQ(Ebb({"status"}, &out, other), 0) << out;
-  EXPECT_THAT(out, HasSubstr(absl::StrCat("leader: replica-", leader)));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        out.clear();
+        return Ebb({"status"}, &out, other) == 0 &&
+               out.find(absl::StrCat("leader: replica-", leader)) !=
+                   std::string::npos;
+      },
+      absl::Seconds(30)))
+      << out;
   EXPECT_THAT(out, HasSubstr("standby"));
 
   // The leader dies without releasing the Lease.
@@ -329,9 +338,14 @@ TEST_F(KubeUpTest, TwoReplicasOneLeaderAndTheOtherTakesOverWhenItDies) {
       WaitFor([&] { return Holder() == absl::StrCat("replica-", other); },
               absl::Seconds(60)))
       << Log(other);
-  // lease 2 s + 2.4 retry periods, with room for a busy machine.
+  // lease 4 s + 2.4 retry periods, with room for a busy machine. (The
+  // renew deadline, 3 s, leaves a loaded machine room to renew in time.)
   EXPECT_LT(absl::Now() - killed, absl::Seconds(20));
-  EXPECT_THAT(Log(other), HasSubstr("became leader"));
+  // Its log says so (written just after the Lease write the store shows).
+  EXPECT_TRUE(WaitFor(
+      [&] { return Log(other).find("became leader") != std::string::npos; },
+      absl::Seconds(30)))
+      << Log(other);
 
   Publish("a blue circle");
   ASSERT_TRUE(WaitFor([&] { return Jobs().size() == 2; }, absl::Seconds(60)))
