@@ -35,6 +35,7 @@
 #include "bench/kubernetes/kube_objects.h"
 #include "bench/kubernetes/phases.h"
 #include "controller/controller.h"
+#include "executors/forwarding_executor.h"
 #include "executors/kubernetes/kubernetes_executor.h"
 #include "executors/kubernetes/testing/fake_api_server.h"
 #include "executors/local/local_executor.h"
@@ -48,6 +49,7 @@ namespace ebb::bench::kube {
 namespace {
 
 using executors::Executor;
+using executors::ForwardingExecutor;
 using executors::Job;
 using executors::JobRequest;
 using executors::kubernetes::testing::FakeApiServer;
@@ -57,11 +59,11 @@ constexpr int kPollingInterval = 5;
 constexpr char kDefaultAmqp[] = "amqp://guest:guest@127.0.0.1:5672/";
 
 // Forwards to `inner` and stamps the time each Create returned OK.
-class TimingExecutor : public Executor {
+class TimingExecutor : public ForwardingExecutor {
  public:
-  explicit TimingExecutor(Executor& inner) : inner_(inner) {}
+  explicit TimingExecutor(Executor& inner) : ForwardingExecutor(inner) {}
   absl::StatusOr<Job> Create(const JobRequest& request) override {
-    auto job = inner_.Create(request);
+    auto job = ForwardingExecutor::Create(request);
     const double t = NowSec();
     if (job.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -69,27 +71,12 @@ class TimingExecutor : public Executor {
     }
     return job;
   }
-  absl::StatusOr<std::vector<Job>> List(const std::string& ns,
-                                        const std::string& sj) override {
-    return inner_.List(ns, sj);
-  }
-  absl::Status Delete(const std::string& ns, const std::string& name,
-                      bool foreground) override {
-    return inner_.Delete(ns, name, foreground);
-  }
-  absl::StatusOr<std::string> Logs(const std::string& ns,
-                                   const std::string& name,
-                                   const std::string& container,
-                                   int64_t max_bytes) override {
-    return inner_.Logs(ns, name, container, max_bytes);
-  }
   std::vector<double> created() const {
     std::lock_guard<std::mutex> lock(mu_);
     return created_;
   }
 
  private:
-  Executor& inner_;
   mutable std::mutex mu_;
   std::vector<double> created_;
 };

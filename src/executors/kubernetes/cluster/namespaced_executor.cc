@@ -7,22 +7,16 @@ namespace ebb::executors::kubernetes::cluster {
 
 absl::StatusOr<std::vector<Job>> NamespacedExecutor::List(
     const std::string& ns, const std::string& scaled_job) {
-  if (!ns.empty()) return inner_.List(ns, scaled_job);
+  if (!ns.empty()) return inner().List(ns, scaled_job);
   std::vector<Job> out;
   std::set<std::string> seen;
   for (const std::string& each : namespaces_()) {
     if (!seen.insert(each).second) continue;
-    auto jobs = inner_.List(each, scaled_job);
+    auto jobs = inner().List(each, scaled_job);
     if (!jobs.ok()) return jobs.status();
     for (Job& j : *jobs) out.push_back(std::move(j));
   }
   return out;
-}
-
-absl::StatusOr<std::string> NamespacedExecutor::Logs(
-    const std::string& ns, const std::string& name,
-    const std::string& container, int64_t max_bytes) {
-  return inner_.Logs(ns, name, container, max_bytes);
 }
 
 }  // namespace ebb::executors::kubernetes::cluster

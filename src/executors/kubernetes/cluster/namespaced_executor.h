@@ -7,7 +7,8 @@
 // instead of the whole cluster, so ebb needs only namespaced RBAC (a Role per
 // namespace, no ClusterRole) and the Kubernetes executor never starts
 // cluster-wide informers. Every other call, and List of a named namespace,
-// goes to the wrapped executor unchanged.
+// goes to the wrapped executor unchanged, Create through an optional gate
+// (SetCreateGate).
 //
 // Threading: as the wrapped executor; `namespaces` must be thread-safe.
 #ifndef EBB_EXECUTORS_KUBERNETES_CLUSTER_NAMESPACED_EXECUTOR_H_
@@ -18,46 +19,36 @@
 #include <string>
 #include <vector>
 
-#include "executors/executor.h"
+#include "executors/forwarding_executor.h"
 
 namespace ebb::executors::kubernetes::cluster {
 
-class NamespacedExecutor : public Executor {
+class NamespacedExecutor : public ForwardingExecutor {
  public:
   // `inner` must outlive this. `namespaces` returns the set at each call
   // (it may change, e.g. when manifests are reloaded).
   NamespacedExecutor(Executor& inner,
                      std::function<std::vector<std::string>()> namespaces)
-      : inner_(inner), namespaces_(std::move(namespaces)) {}
+      : ForwardingExecutor(inner), namespaces_(std::move(namespaces)) {}
 
-  // See executor.h. List("" , sj): the jobs of every namespace of the set;
-  // the first namespace's error when one cannot be listed (the count is then
-  // unknown).
   // Create: refused with the gate's error while a gate is set and says no
   // (leader election: only the leader creates Jobs).
   absl::StatusOr<Job> Create(const JobRequest& request) override {
     if (gate_) {
       if (absl::Status s = gate_(); !s.ok()) return s;
     }
-    return inner_.Create(request);
+    return ForwardingExecutor::Create(request);
   }
   // Set before the controller starts (not synchronised with Create).
   void SetCreateGate(std::function<absl::Status()> gate) {
     gate_ = std::move(gate);
   }
+  // List("", sj): the jobs of every namespace of the set; the first
+  // namespace's error when one cannot be listed (the count is then unknown).
   absl::StatusOr<std::vector<Job>> List(const std::string& ns,
                                         const std::string& scaled_job) override;
-  absl::Status Delete(const std::string& ns, const std::string& name,
-                      bool foreground) override {
-    return inner_.Delete(ns, name, foreground);
-  }
-  absl::StatusOr<std::string> Logs(const std::string& ns,
-                                   const std::string& name,
-                                   const std::string& container,
-                                   int64_t max_bytes) override;
 
  private:
-  Executor& inner_;
   std::function<std::vector<std::string>()> namespaces_;
   std::function<absl::Status()> gate_;
 };
