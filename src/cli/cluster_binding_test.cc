@@ -253,7 +253,9 @@ TEST_F(ClusterBindingTest, InvalidScaledJobIsReportedOthersRun) {
   ASSERT_TRUE(HasEvent("ScaledJobCheckFailed", "broken"));
   for (const Json& e :
        server_.store().List("events", kSeedNs, LabelSelector())) {
-    if (e["reason"] == "ScaledJobCheckFailed") EXPECT_EQ(e["type"], "Warning");
+    if (e["reason"] == "ScaledJobCheckFailed") {
+      EXPECT_EQ(e["type"], "Warning");
+    }
   }
   queue_ = 1;
   ASSERT_TRUE(PollNow());
