@@ -177,6 +177,9 @@ struct ModelCliOptions {
   std::string device = "cpu";  // --device / DEVICE: cpu | cuda | gpu
   std::string dtype = "f32";   // --dtype: f32 | bf16
   std::string vae_decoder;     // --vae-decoder: "" | vae | taesd=DIR
+  // --prediction-type / EBB_PREDICTION_TYPE: "" = the model's, epsilon,
+  // v_prediction (SD 2.x 768-v single files cannot be told from weights).
+  std::string prediction_type;
   int threads = 0;  // --threads; 0 = the job's CPU limit, else the CPUs
 };
 

@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<DiffusionTextToImage>> MakeDiffusionModel(
   d.pipeline.device = *device;
   d.pipeline.dtype = o.dtype;
   d.pipeline.vae_decoder = o.vae_decoder;
+  d.pipeline.prediction_type = o.prediction_type;
   d.pipeline.threads = threads.threads;
   auto model = DiffusionTextToImage::Create(d);
   if (!model.ok()) return model.status();
@@ -41,11 +42,12 @@ absl::StatusOr<std::unique_ptr<DiffusionTextToImage>> MakeDiffusionModel(
     native = absl::StrCat(n->width, "x", n->height);
   }
   EBB_LOG_INFO(
-      "model {} ({}), device {}, dtype {}, decoder {}, threads {} ({}), "
-      "native size {}",
+      "model {} ({}), device {}, dtype {}, decoder {}, prediction {}, "
+      "threads {} ({}), native size {}",
       (*model)->ModelName(), o.model, *device, o.dtype,
-      o.vae_decoder.empty() ? "default" : o.vae_decoder, threads.threads,
-      threads.source, native);
+      o.vae_decoder.empty() ? "default" : o.vae_decoder,
+      o.prediction_type.empty() ? "the model's" : o.prediction_type,
+      threads.threads, threads.source, native);
   if (setup != nullptr) *setup = {*device, threads.threads, threads.source};
   return model;
 }

@@ -13,8 +13,8 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-// --model/--device/--dtype/--vae-decoder/--threads, shared by worker and
-// generate.
+// --model/--device/--dtype/--vae-decoder/--prediction-type/--threads, shared
+// by worker and generate.
 void AddModelFlags(CLI::App* c, ModelCliOptions& m, const char* model_help) {
   m.model = EnvOr("EBB_MODEL", m.model);
   // The seed's manifests set DEVICE=GPU (upper case) on CPU-only images.
@@ -32,6 +32,13 @@ void AddModelFlags(CLI::App* c, ModelCliOptions& m, const char* model_help) {
                 "latent decoder: vae (the model's), taesd=DIR (the fast TAESD "
                 "decoder); default: a taesd/ folder beside the model, else "
                 "its vae");
+  m.prediction_type = EnvOr("EBB_PREDICTION_TYPE", m.prediction_type);
+  c->add_option("--prediction-type", m.prediction_type,
+                "what the UNet predicts: epsilon or v_prediction (SD 2.x "
+                "768-v); default: the model's scheduler config, for a single "
+                "file a sibling NAME.yaml, else epsilon (env "
+                "EBB_PREDICTION_TYPE)")
+      ->check(CLI::IsMember({"epsilon", "v_prediction"}));
   c->add_option("--threads", m.threads,
                 "compute threads; default: the job's CPU limit (EBB_CPU_LIMIT, "
                 "else cgroup cpu.max), else the online CPUs")

@@ -195,6 +195,26 @@ TEST_F(ModelWorkerTest, GenerateWritesPngsAndSaysWhereTheTimeWent) {
                             "step 2", "decode", "png", "ebb-9.png"}) {
     EXPECT_THAT(again, HasSubstr(phase));
   }
+  // --prediction-type overrides the folder's epsilon (the same seed gives
+  // another image); EBB_PREDICTION_TYPE in a job's env does the same.
+  const std::vector<std::string> v_args = {
+      EbbBinary(), "generate", "-m",       Model(), "a red cube",
+      "--width",   "64",       "--height", "64",    "--steps",
+      "2",         "--seed",   "9"};
+  std::vector<std::string> flag = v_args;
+  flag.insert(flag.end(), {"--prediction-type", "v_prediction", "--out-dir",
+                           *dir_ + "/gen-v"});
+  ASSERT_EQ(RunCommand(flag, &again), 0) << again;
+  EXPECT_THAT(again, HasSubstr("prediction v_prediction"));
+  std::vector<std::string> env = v_args;
+  env.insert(env.end(), {"--out-dir", *dir_ + "/gen-v-env"});
+  ASSERT_EQ(RunCommand(env, &again, {{"EBB_PREDICTION_TYPE", "v_prediction"}}),
+            0)
+      << again;
+  const std::string v = ReadAll(*dir_ + "/gen-v/ebb-9.png");
+  EXPECT_FALSE(v.empty());
+  EXPECT_NE(v, ReadAll(out_dir + "/ebb-9.png"));
+  EXPECT_EQ(v, ReadAll(*dir_ + "/gen-v-env/ebb-9.png"));
 }
 
 TEST_F(ModelWorkerTest, GenerateErrorsAreClear) {
@@ -207,6 +227,11 @@ TEST_F(ModelWorkerTest, GenerateErrorsAreClear) {
                         "--scheduler", "dpm"},
                        &out),
             2);
+  EXPECT_EQ(RunCommand({EbbBinary(), "generate", "-m", Model(), "x",
+                        "--prediction-type", "sample"},
+                       &out),
+            2);
+  EXPECT_THAT(out, HasSubstr("v_prediction"));
   EXPECT_EQ(RunCommand({EbbBinary(), "generate", "-m", *dir_ + "/nowhere", "x"},
                        &out),
             1);
