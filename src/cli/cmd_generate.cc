@@ -78,13 +78,15 @@ int RunGenerate(const GenerateOptions& o) {
     t0 = std::chrono::steady_clock::now();
     auto png = inference::EncodePng(*image);
     if (!png.ok()) return Fail("", png.status());
+    const double png_ms = MsSince(t0);
+    t0 = std::chrono::steady_clock::now();
     const std::string file = (std::filesystem::path(o.out_dir) /
                               absl::StrCat("ebb-", r.seed, ".png"))
                                  .string();
     if (absl::Status s = WriteFileAtomic(file, *png); !s.ok()) {
       return Fail("", s);
     }
-    const double png_ms = MsSince(t0);
+    const double write_ms = MsSince(t0);  // fsync included
     const inference::GenerationInfo& i = image->info;
     nlohmann::json steps = nlohmann::json::array();
     for (double ms : i.step_ms) steps.push_back(Round1(ms));
@@ -105,7 +107,8 @@ int RunGenerate(const GenerateOptions& o) {
          {"step_ms", steps},
          {"denoise_ms", Round1(i.denoise_ms)},
          {"decode_ms", Round1(i.decode_ms)},
-         {"png_ms", Round1(png_ms)}});
+         {"png_ms", Round1(png_ms)},
+         {"write_ms", Round1(write_ms)}});
     if (!text) continue;
     std::cout << absl::StrFormat(
         "image %d/%d: %s (%dx%d%s), seed %d, %s, %d step(s), %d prompt "
@@ -122,8 +125,9 @@ int RunGenerate(const GenerateOptions& o) {
       std::cout << (k ? ", " : "") << "step " << k + 1 << " "
                 << absl::StrFormat("%.0f", i.step_ms[k]) << " ms";
     }
-    std::cout << absl::StrFormat("), decode %.0f ms, png %.0f ms\n",
-                                 i.decode_ms, png_ms);
+    std::cout << absl::StrFormat(
+        "), decode %.0f ms, png %.0f ms, write %.0f ms\n", i.decode_ms, png_ms,
+        write_ms);
   }
   if (!text) {
     std::cout << nlohmann::json{{"model", (*model)->ModelName()},

@@ -191,8 +191,9 @@ TEST_F(ModelWorkerTest, GenerateWritesPngsAndSaysWhereTheTimeWent) {
       << again;
   EXPECT_EQ(ReadAll(*dir_ + "/gen2/ebb-9.png"),
             ReadAll(out_dir + "/ebb-9.png"));
-  for (const char* phase : {"loaded in", "tokenize", "text encoder", "step 1",
-                            "step 2", "decode", "png", "ebb-9.png"}) {
+  for (const char* phase :
+       {"loaded in", "tokenize", "text encoder", "step 1", "step 2", "decode",
+        "png", ", write ", "ebb-9.png"}) {
     EXPECT_THAT(again, HasSubstr(phase));
   }
   // --prediction-type overrides the folder's epsilon (the same seed gives
