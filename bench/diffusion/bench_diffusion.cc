@@ -334,7 +334,8 @@ int main(int argc, char** argv) {
   }
   if (g_overhead) {
     for (const char* k :
-         {"sd15 512 cfg1", "sd-turbo 512 cfg1", "sd15 256 cfg1"}) {
+         {"sd15 512 cfg1", "sd-turbo 512 cfg1", "sd-turbo 512 cfg1 taesd",
+          "sd15 256 cfg1", "sd15 256 cfg1 taesd"}) {
       auto it = g_images.find(k);
       if (it == g_images.end()) continue;
       std::printf(
