@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "cli/bundled_model.h"
 #include "cli/commands.h"
+#include "cli/jobs_model.h"
 #include "cli/single_node.h"
 #include "cli/submitter.h"
 #include "cli/up_cluster.h"
@@ -101,6 +102,7 @@ int RunUp(const UpOptions& in) {
   std::unique_ptr<executors::local::LocalExecutor> local;
   executors::Executor* executor = nullptr;
   std::shared_ptr<const spec::Manifests> manifests;
+  executors::local::ImageMap local_images;  // local mode only
   if (o.kubernetes) {
     auto up = SetUpCluster(o, registry);
     if (!up.ok()) {
@@ -127,6 +129,7 @@ int RunUp(const UpOptions& in) {
     executors::local::LocalExecutorOptions exec_options;
     exec_options.data_dir = o.data_dir;
     exec_options.image_map = *images;
+    local_images = *images;
     exec_options.ebb_binary = o.self_binary;
     exec_options.supervisor_argv = SupervisorArgv(o.self_binary);
     auto created = executors::local::LocalExecutor::Create(exec_options);
@@ -252,14 +255,17 @@ int RunUp(const UpOptions& in) {
   ctx.open_queue = DeadLetterQueueOpener(**ctl, embedded->get());
   if (broker.ok()) ctx.work_queue = broker->queue;
   ctx.token = *token;
-  {
+  if (cluster) {  // a cluster's Jobs run whatever their image holds
     auto named = copts.loop.extra_env.find("EBB_MODEL");
     ctx.model_info =
         DescribeModel(named == copts.loop.extra_env.end() ? "" : named->second);
-    if (!cluster) {  // a cluster's Jobs run whatever their image holds
-      EBB_LOG_INFO("jobs serve model {} unless their manifest names another",
-                   ctx.model_info["model"].get<std::string>());
-    }
+  } else {
+    // What the default ScaledJob's workers will load (requests go there).
+    ctx.model_info = DescribeModel(ModelNamedForJobs(
+        manifests->scaled_jobs.front(), local_images, copts.loop.extra_env));
+    EBB_LOG_INFO("jobs of ScaledJob {} serve model {}",
+                 manifests->scaled_jobs.front().name,
+                 ctx.model_info["model"].get<std::string>());
   }
   ctx.public_reads = o.public_reads;
   ctx.cors_origin = o.cors_origin;

@@ -155,6 +155,22 @@ TEST_F(ModelWorkerTest, TheBundledModelIsTheDefault) {
   EXPECT_EQ(r["image_width"], 512);
 }
 
+// With the seed's manifests, GET /api/v1/model names the model the image
+// map's env gives the workers (ebb-local.yaml is where docs say to set
+// EBB_MODEL), not the bundled default; its example prompts follow it.
+TEST_F(ModelWorkerTest, ManifestModeNamesTheModelTheWorkersAreGiven) {
+  EbbUpConfig c;
+  c.amqp_url = TestAmqpUrl();
+  c.max_replica_count = 1;
+  c.worker_env = {{"EBB_MODEL", Model()}};
+  EbbUp up(c);
+  ASSERT_TRUE(up.Start()) << up.log();
+  nlohmann::json model = up.Get("/api/v1/model");
+  EXPECT_EQ(model["model"], "tiny") << model.dump();
+  EXPECT_EQ(model["bundled"], false);
+  EXPECT_THAT(up.log(), HasSubstr("serve model tiny"));
+}
+
 TEST_F(ModelWorkerTest, GenerateWritesPngsAndSaysWhereTheTimeWent) {
   const std::string out_dir = *dir_ + "/gen";
   std::string out;
