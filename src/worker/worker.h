@@ -141,10 +141,14 @@ struct WorkerOptions {
 // hostname.
 absl::Status ApplyWorkerEnv(WorkerOptions& options);
 
-// Writes "READY=1\n" to the file descriptor named by env EBB_READY_FD, closes
-// it and unsets the variable. OK (nothing done) when the variable is unset;
-// InvalidArgument when it is not a descriptor number; Internal when the write
-// fails.
+// Says the model is loaded, to whoever asked through the environment:
+//   * EBB_READY_FD (the local executor's `readiness: notify`): writes
+//     "READY=1\n" to that file descriptor, closes it and unsets the variable;
+//     InvalidArgument when it is not a descriptor number;
+//   * EBB_READY_FILE (a pod's readiness probe, e.g. `exec: [test, -f,
+//     /tmp/ebb-ready]`): creates that file (atomically, content "ready\n").
+// OK (nothing done) for a variable that is unset or empty; Internal when a
+// write fails (both are tried; the descriptor's error is returned first).
 absl::Status NotifyReadyFromEnv();
 
 // What one Run did, by outcome. Read after Run returns.

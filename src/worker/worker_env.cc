@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "worker/attempts.h"
 #include "worker/worker.h"
 
@@ -64,7 +65,21 @@ absl::Status ApplyWorkerEnv(WorkerOptions& options) {
   return absl::OkStatus();
 }
 
-absl::Status NotifyReadyFromEnv() {
+namespace {
+
+// Creates EBB_READY_FILE (a pod's readiness probe tests for it).
+absl::Status WriteReadyFile() {
+  const char* path = std::getenv("EBB_READY_FILE");
+  if (path == nullptr || *path == '\0') return absl::OkStatus();
+  absl::Status s = WriteFileAtomic(path, "ready\n");
+  if (!s.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "EBB_READY_FILE=", path, ": cannot write it: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteReadyFd() {
   const char* v = std::getenv("EBB_READY_FD");
   if (v == nullptr || *v == '\0') return absl::OkStatus();
   int fd = -1;
@@ -88,6 +103,14 @@ absl::Status NotifyReadyFromEnv() {
   }
   ::close(fd);
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status NotifyReadyFromEnv() {
+  absl::Status fd = WriteReadyFd();
+  absl::Status file = WriteReadyFile();
+  return fd.ok() ? file : fd;
 }
 
 }  // namespace ebb::worker

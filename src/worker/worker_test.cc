@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -251,6 +252,29 @@ TEST_F(WorkerTest, NotifyReadyWritesToTheFdFromTheEnvironment) {
   ::setenv("EBB_READY_FD", "x", 1);
   EXPECT_TRUE(absl::IsInvalidArgument(NotifyReadyFromEnv()));
   ::unsetenv("EBB_READY_FD");
+}
+
+// A pod's readiness probe tests for EBB_READY_FILE: it appears only once
+// NotifyReadyFromEnv runs (after the model loaded), and a file that cannot
+// be written is a clear error naming it.
+TEST_F(WorkerTest, NotifyReadyCreatesTheReadyFile) {
+  const std::string dir = ::testing::TempDir() + "ebb-ready-file-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/ready";
+  ::setenv("EBB_READY_FILE", path.c_str(), 1);
+  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(NotifyReadyFromEnv().ok());
+  EXPECT_TRUE(std::filesystem::exists(path));
+  // Under a regular file: no directory can be made there.
+  ::setenv("EBB_READY_FILE", (path + "/ready").c_str(), 1);
+  absl::Status s = NotifyReadyFromEnv();
+  EXPECT_TRUE(absl::IsInternal(s)) << s;
+  EXPECT_NE(s.message().find("EBB_READY_FILE=" + path + "/ready"),
+            std::string::npos)
+      << s;
+  ::unsetenv("EBB_READY_FILE");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(WorkerTest, ApplyWorkerEnvReadsLimitAndName) {
