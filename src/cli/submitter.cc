@@ -62,22 +62,27 @@ absl::StatusOr<std::vector<std::string>> Submitter::Submit(
     if (!c) c = std::make_shared<Connection>();
     conn = c;
   }
-  std::lock_guard<std::mutex> lock(conn->mu);
   std::vector<std::string> ids;
   absl::Status status = absl::UnavailableError("not connected");
-  for (int attempt = 0; attempt < 2 && ids.size() < tasks->size(); ++attempt) {
-    if (!conn->mq) {
-      auto mq = OpenRabbitMq(target->amqp_url, "ebb-up-submit");
-      if (!mq.ok()) {
-        status = mq.status();
-        continue;
+  {
+    // Only the publishing holds the connection: the markers' store writes
+    // below must not hold back other submitters to the same broker.
+    std::lock_guard<std::mutex> lock(conn->mu);
+    for (int attempt = 0; attempt < 2 && ids.size() < tasks->size();
+         ++attempt) {
+      if (!conn->mq) {
+        auto mq = OpenRabbitMq(target->amqp_url, "ebb-up-submit");
+        if (!mq.ok()) {
+          status = mq.status();
+          continue;
+        }
+        conn->mq = std::move(mq).value();
       }
-      conn->mq = std::move(mq).value();
+      // A retry resumes after the last confirmed message: no duplicates.
+      status = PublishTasks(*conn->mq, target->queue, *tasks, &ids);
+      if (!status.ok())
+        conn->mq.reset();  // reconnect once: the connection may be stale
     }
-    // A retry resumes after the last confirmed message: no duplicates.
-    status = PublishTasks(*conn->mq, target->queue, *tasks, &ids);
-    if (!status.ok())
-      conn->mq.reset();  // reconnect once: the connection may be stale
   }
   if (!ids.empty()) controller_.WakeQueue(target->queue);
   RecordSubmitted(*tasks, ids.size());
