@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/model_cli.h"
+#include "cli/shipped_dir.h"
 #include "common/log.h"
 #include "inference/diffusion/config/model_extras.h"
 
@@ -27,20 +28,18 @@ std::string FindBundledModel(std::vector<std::string>* tried) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return "";
-  const fs::path bin = self.parent_path();
-  std::vector<fs::path> candidates = {bin / ".." / EBB_INSTALL_MODELS_DIR /
-                                      kBundledModelName};
-  const std::string build_dir = EBB_BUILD_DIR;
-  if (!build_dir.empty() && self.string().rfind(build_dir + "/", 0) == 0) {
-    candidates.push_back(fs::path(EBB_SOURCE_MODELS_DIR) / kBundledModelName);
-  }
-  candidates.push_back(bin / "../../../models" / kBundledModelName);
-  for (const fs::path& candidate : candidates) {
-    const fs::path dir = fs::weakly_canonical(candidate, ec);
-    if (tried != nullptr) tried->push_back(dir.string());
-    if (fs::exists(dir / "model_index.json", ec)) return dir.string();
-  }
-  return "";
+  return FindShippedDir(
+      self,
+      {.install_rel =
+           absl::StrCat(EBB_INSTALL_MODELS_DIR, "/", kBundledModelName),
+       .source_dir =
+           std::string(EBB_SOURCE_MODELS_DIR).empty()
+               ? ""
+               : absl::StrCat(EBB_SOURCE_MODELS_DIR, "/", kBundledModelName),
+       .build_dir = EBB_BUILD_DIR,
+       .checkout_rel = absl::StrCat("models/", kBundledModelName),
+       .marker = "model_index.json"},
+      tried);
 }
 
 ResolvedModel ResolveModel(const std::string& named) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "cli/shipped_dir.h"
 #include "cli/single_node.h"
 #include "cli/wiring.h"
 #include "common/log.h"
@@ -96,22 +97,14 @@ std::shared_ptr<spec::Manifests> LoadForUp(
 std::string FindWebRoot(const UpOptions& o, std::vector<std::string>* tried) {
   if (!o.web_root.empty()) return o.web_root;
   if (const char* env = std::getenv("EBB_WEB_ROOT"); env && *env) return env;
-  namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path self = fs::weakly_canonical(o.self_binary, ec);
-  const fs::path bin = self.parent_path();
-  std::vector<fs::path> candidates = {bin / ".." / EBB_INSTALL_WEB_DIR};
-  const std::string build_dir = EBB_BUILD_DIR;
-  if (self.string().rfind(build_dir + "/", 0) == 0) {
-    candidates.push_back(EBB_SOURCE_WEB_DIR);
-  }
-  candidates.push_back(bin / "../../../web");
-  for (const auto& candidate : candidates) {
-    const fs::path dir = fs::weakly_canonical(candidate, ec);
-    tried->push_back(dir.string());
-    if (fs::exists(dir / "index.html", ec)) return dir.string();
-  }
-  return "";
+  return FindShippedDir(std::filesystem::weakly_canonical(o.self_binary, ec),
+                        {.install_rel = EBB_INSTALL_WEB_DIR,
+                         .source_dir = EBB_SOURCE_WEB_DIR,
+                         .build_dir = EBB_BUILD_DIR,
+                         .checkout_rel = "web",
+                         .marker = "index.html"},
+                        tried);
 }
 
 // One `ebb up` per data directory: two would both create jobs for the same
