@@ -6,8 +6,11 @@
 #ifndef EBB_QUEUE_EMBEDDED_EMBEDDED_QUEUE_INTERNAL_H_
 #define EBB_QUEUE_EMBEDDED_EMBEDDED_QUEUE_INTERNAL_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
+
+#include "absl/status/status.h"
 
 namespace ebb::queue::embedded::internal {
 
@@ -17,6 +20,14 @@ std::map<std::string, std::string> HeadersFromJson(const std::string& json);
 
 // Whether `queue` is a dead-letter queue ("<queue>.dead").
 bool IsDeadQueue(const std::string& queue);
+
+// FailedPrecondition for a delivery tag that is unknown or whose lease
+// expired.
+absl::Status ExpiredTag(uint64_t tag);
+
+// headers[key], or "" when absent.
+std::string Header(const std::map<std::string, std::string>& headers,
+                   const char* key);
 
 // SQL expression of a row's request state (0 queued, 1 running, 2 done,
 // 3 failed) for a table alias `m`; parameter ?1 is "now" in ms.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// EmbeddedQueue: lease expiry (the timer thread and ReapExpiredLeases) and the
+// EmbeddedQueue: leases — extension, the grace given to leases held when the
+// queue was opened, expiry (the timer thread and ReapExpiredLeases) — and the
 // pruning of finished rows.
 #include <algorithm>
 #include <chrono>
@@ -7,10 +8,13 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "queue/embedded/embedded_queue.h"
+#include "queue/embedded/embedded_queue_internal.h"
 #include "queue/embedded/sqlite_db.h"
 
 namespace ebb::queue::embedded {
 namespace {
+
+using internal::ExpiredTag;
 
 constexpr absl::Duration kPruneEvery = absl::Minutes(10);
 
@@ -93,6 +97,39 @@ void EmbeddedQueue::ReaperLoop() {
     reaper_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                         [&] { return closing_ || reaper_target_ms_ < target; });
   }
+}
+
+absl::Status EmbeddedQueue::GraceHeldLeasesLocked() {
+  const int64_t until =
+      NowMs() + absl::ToInt64Milliseconds(options_.restart_lease_grace);
+  EBB_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE messages SET lease_expires_ms = ?1 WHERE state = "
+                   "'leased' AND lease_expires_ms < ?1"));
+  EBB_RETURN_IF_ERROR(st.Bind(1, until).Run());
+  if (const int64_t n = db_->Changes(); n > 0) {
+    EBB_LOG_INFO(
+        "{} message(s) were held by workers when the queue was last closed; "
+        "their leases run {} more for the workers to renew them",
+        n, absl::FormatDuration(options_.restart_lease_grace));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EmbeddedQueue::Extend(uint64_t tag, absl::Duration lease) {
+  if (lease <= absl::ZeroDuration()) lease = options_.default_lease;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = NowMs();
+  EBB_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE messages SET lease_expires_ms = ?2 WHERE "
+                   "lease_tag = ?1 AND state = 'leased' AND "
+                   "lease_expires_ms > ?3"));
+  st.Bind(1, static_cast<int64_t>(tag));
+  st.Bind(2, now + absl::ToInt64Milliseconds(lease)).Bind(3, now);
+  EBB_RETURN_IF_ERROR(st.Run());
+  if (db_->Changes() == 0) return ExpiredTag(tag);
+  return absl::OkStatus();
 }
 
 }  // namespace ebb::queue::embedded
