@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inference/diffusion/backend/tiny_model.h"
 
-#include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "common/files.h"
 #include "common/status.h"
 #include "inference/diffusion/format/safetensors_writer.h"
 #include "inference/diffusion/nets/clip_text.h"
+#include "inference/diffusion/nets/random_weights.h"
 #include "inference/diffusion/nets/unet.h"
 #include "inference/diffusion/nets/vae_decoder.h"
 
@@ -46,35 +45,6 @@ absl::Status WriteText(const fs::path& p, const std::string& text) {
   return absl::OkStatus();
 }
 
-// Weights named and shaped as `Net` expects, N(0, 1/fan_in); norm scales
-// near 1.
-template <typename Net, typename Config>
-absl::Status WriteRandom(const fs::path& p, const Config& c, uint32_t seed) {
-  SpecRecorder rec;
-  EBB_RETURN_IF_ERROR(Net::Load(rec, c).status());
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<TensorToWrite> out;
-  for (const auto& s : rec.specs()) {
-    int64_t numel = 1, fan_in = 1;
-    for (int64_t d : s.shape) numel *= d;
-    for (size_t i = 1; i < s.shape.size(); ++i) fan_in *= s.shape[i];
-    const bool norm_w = s.shape.size() == 1 &&
-                        s.name.find("norm") != std::string::npos &&
-                        s.name.ends_with(".weight");
-    std::vector<float> v(numel);
-    for (auto& x : v) {
-      const float r = normal(rng) / std::sqrt(static_cast<float>(fan_in));
-      x = norm_w ? 1 + 0.1f * r : r;
-    }
-    EBB_ASSIGN_OR_RETURN(auto bytes, EncodeFloats(v, DType::kF32));
-    out.push_back({s.name, DType::kF32, s.shape, std::move(bytes)});
-  }
-  std::error_code ec;
-  fs::create_directories(p.parent_path(), ec);
-  return WriteSafetensors(p.string(), out);
-}
-
 }  // namespace
 
 absl::Status WriteTinyModel(const std::string& dir_text,
@@ -100,12 +70,12 @@ absl::Status WriteTinyModel(const std::string& dir_text,
   EBB_ASSIGN_OR_RETURN(auto te, ParseClipTextConfig(kTextEncoder));
   EBB_ASSIGN_OR_RETURN(auto unet, ParseUNetConfig(kUNet));
   EBB_ASSIGN_OR_RETURN(auto vae, ParseVaeConfig(kVae));
-  EBB_RETURN_IF_ERROR(WriteRandom<ClipTextEncoder>(
-      dir / "text_encoder/model.safetensors", te, 1));
-  EBB_RETURN_IF_ERROR(WriteRandom<UNet>(
-      dir / "unet/diffusion_pytorch_model.safetensors", unet, 2));
-  return WriteRandom<VaeDecoder>(
-      dir / "vae/diffusion_pytorch_model.safetensors", vae, 3);
+  EBB_RETURN_IF_ERROR(WriteRandomWeights<ClipTextEncoder>(
+      dir / "text_encoder/model.safetensors", te, {.seed = 1}));
+  EBB_RETURN_IF_ERROR(WriteRandomWeights<UNet>(
+      dir / "unet/diffusion_pytorch_model.safetensors", unet, {.seed = 2}));
+  return WriteRandomWeights<VaeDecoder>(
+      dir / "vae/diffusion_pytorch_model.safetensors", vae, {.seed = 3});
 }
 
 }  // namespace ebb::inference::diffusion

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "inference/diffusion/format/safetensors_writer.h"
 #include "inference/diffusion/nets/clip_text.h"
+#include "inference/diffusion/nets/random_weights.h"
 #include "inference/diffusion/nets/taesd.h"
 #include "inference/diffusion/nets/unet.h"
 #include "inference/diffusion/nets/vae_decoder.h"
@@ -32,31 +33,6 @@ using ::testing::HasSubstr;
 void WriteText(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
   std::ofstream(p) << text;
-}
-
-template <typename Net, typename Config>
-std::vector<TensorToWrite> RandomWeights(const Config& c, uint32_t seed) {
-  SpecRecorder rec;
-  EXPECT_TRUE(Net::Load(rec, c).ok());
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<TensorToWrite> out;
-  for (const auto& s : rec.specs()) {
-    int64_t numel = 1, fan_in = 1;
-    for (int64_t d : s.shape) numel *= d;
-    for (size_t i = 1; i < s.shape.size(); ++i) fan_in *= s.shape[i];
-    bool norm_w = s.shape.size() == 1 &&
-                  s.name.find("norm") != std::string::npos &&
-                  s.name.ends_with(".weight");
-    std::vector<float> v(numel);
-    for (auto& x : v) {
-      float r = normal(rng) / std::sqrt(static_cast<float>(fan_in));
-      x = norm_w ? 1 + 0.1f * r : r;
-    }
-    out.push_back(
-        {s.name, DType::kF32, s.shape, *EncodeFloats(v, DType::kF32)});
-  }
-  return out;
 }
 
 struct TinyModel {
@@ -99,9 +75,9 @@ TinyModel WriteTiny(const fs::path& root, LdmFamily family, bool sgm) {
       family, sgm, *ParseClipTextConfig(te_json), *ParseUNetConfig(unet_json),
       *ParseVaeConfig(vae_json));
   WriteText(d / "scheduler/scheduler_config.json", a.scheduler_json);
-  auto te = RandomWeights<ClipTextEncoder>(a.text, 1);
-  auto un = RandomWeights<UNet>(a.unet, 2);
-  auto va = RandomWeights<VaeDecoder>(a.vae, 3);
+  auto te = *RandomWeights<ClipTextEncoder>(a.text, {.seed = 1});
+  auto un = *RandomWeights<UNet>(a.unet, {.seed = 2});
+  auto va = *RandomWeights<VaeDecoder>(a.vae, {.seed = 3});
   EXPECT_TRUE(
       WriteSafetensors((d / "text_encoder/model.safetensors").string(), te)
           .ok());
@@ -125,8 +101,9 @@ void WriteTinyTaesd(const fs::path& dir) {
           "num_decoder_blocks": [2, 1]})";
   WriteText(dir / "config.json", json);
   EXPECT_TRUE(
-      WriteSafetensors((dir / "diffusion_pytorch_model.safetensors").string(),
-                       RandomWeights<TaesdDecoder>(*ParseTaesdConfig(json), 4))
+      WriteSafetensors(
+          (dir / "diffusion_pytorch_model.safetensors").string(),
+          *RandomWeights<TaesdDecoder>(*ParseTaesdConfig(json), {.seed = 4}))
           .ok());
 }
 

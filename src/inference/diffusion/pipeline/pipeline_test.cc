@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "inference/diffusion/format/safetensors_writer.h"
 #include "inference/diffusion/nets/clip_text.h"
+#include "inference/diffusion/nets/random_weights.h"
 #include "inference/diffusion/nets/unet.h"
 #include "inference/diffusion/nets/vae_decoder.h"
 
@@ -28,28 +29,7 @@ void WriteText(const fs::path& p, const std::string& text) {
 
 template <typename Net, typename Config>
 void WriteRandom(const fs::path& p, const Config& c, uint32_t seed) {
-  SpecRecorder rec;
-  ASSERT_TRUE(Net::Load(rec, c).ok());
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<TensorToWrite> out;
-  for (const auto& s : rec.specs()) {
-    int64_t numel = 1, fan_in = 1;
-    for (int64_t d : s.shape) numel *= d;
-    for (size_t i = 1; i < s.shape.size(); ++i) fan_in *= s.shape[i];
-    bool norm_w = s.shape.size() == 1 &&
-                  s.name.find("norm") != std::string::npos &&
-                  s.name.ends_with(".weight");
-    std::vector<float> v(numel);
-    for (auto& x : v) {
-      float r = normal(rng) / std::sqrt(static_cast<float>(fan_in));
-      x = norm_w ? 1 + 0.1f * r : r;
-    }
-    out.push_back(
-        {s.name, DType::kF32, s.shape, *EncodeFloats(v, DType::kF32)});
-  }
-  fs::create_directories(p.parent_path());
-  ASSERT_TRUE(WriteSafetensors(p.string(), out).ok());
+  ASSERT_TRUE(WriteRandomWeights<Net>(p, c, {.seed = seed}).ok());
 }
 
 class PipelineTest : public ::testing::Test {

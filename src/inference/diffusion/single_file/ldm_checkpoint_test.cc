@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "inference/diffusion/nets/clip_text.h"
+#include "inference/diffusion/nets/random_weights.h"
 #include "inference/diffusion/nets/unet.h"
 #include "inference/diffusion/nets/vae_decoder.h"
 
@@ -30,33 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-// Random diffusers-named weights for `Net` on config `c`.
-template <typename Net, typename Config>
-std::vector<TensorToWrite> RandomWeights(const Config& c, uint32_t seed,
-                                         DType dtype = DType::kF32) {
-  SpecRecorder rec;
-  EXPECT_TRUE(Net::Load(rec, c).ok());
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<TensorToWrite> out;
-  for (const auto& s : rec.specs()) {
-    int64_t numel = 1, fan_in = 1;
-    for (int64_t d : s.shape) numel *= d;
-    for (size_t i = 1; i < s.shape.size(); ++i) fan_in *= s.shape[i];
-    const bool norm_w = s.shape.size() == 1 &&
-                        s.name.find("norm") != std::string::npos &&
-                        s.name.ends_with(".weight");
-    std::vector<float> v(numel);
-    for (auto& x : v) {
-      float r = normal(rng) / std::sqrt(static_cast<float>(fan_in));
-      x = BFloat16ToFloat(FloatToBFloat16(norm_w ? 1 + 0.1f * r : r));
-      if (std::abs(x) < 6.2e-5f) x = 0;  // same numbers in F16
-    }
-    out.push_back({s.name, dtype, s.shape, *EncodeFloats(v, dtype)});
-  }
-  return out;
-}
 
 at::Tensor Random(std::vector<int64_t> shape, uint64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -102,9 +76,11 @@ class LdmCheckpointTest : public ::testing::Test {
                         DType single_dtype = DType::kF32,
                         const std::string& drop = "",
                         const std::string& reshape = "") {
-    auto te = RandomWeights<ClipTextEncoder>(a.text, 1);
-    auto un = RandomWeights<UNet>(a.unet, 2);
-    auto va = RandomWeights<VaeDecoder>(a.vae, 3);
+    auto te = *RandomWeights<ClipTextEncoder>(
+        a.text, {.seed = 1, .exact_in_half = true});
+    auto un = *RandomWeights<UNet>(a.unet, {.seed = 2, .exact_in_half = true});
+    auto va =
+        *RandomWeights<VaeDecoder>(a.vae, {.seed = 3, .exact_in_half = true});
     std::vector<std::unique_ptr<WeightStore>> stores;
     for (auto [name, tensors] :
          {std::pair{"te", &te}, {"unet", &un}, {"vae", &va}}) {
