@@ -268,6 +268,7 @@ int RunUp(const UpOptions& in) {
                  ctx.model_info["model"].get<std::string>());
   }
   ctx.public_reads = o.public_reads;
+  ctx.public_metrics = o.public_metrics;
   ctx.cors_origin = o.cors_origin;
   std::vector<std::string> tried;
   ctx.web_root = FindWebRoot(o, &tried);

@@ -58,11 +58,12 @@ struct UpOptions {
   bool insecure_listen = false;  // allow a non-loopback --listen host
   std::string store;   // object store for workers; default <data_dir>/results
   std::string images;  // ebb-local.yaml image mapping; default beside manifests
-  std::string self_binary;    // this ebb binary, for {ebb} and __supervise
-  bool drain_wait = true;     // on SIGINT/SIGTERM wait for running jobs
-  bool public_reads = false;  // API reads without the token
-  int max_jobs = 0;           // single-node maxReplicaCount; 0 = GPUs, else 4
-  std::string web_root;       // UI files; default: found beside the binary
+  std::string self_binary;      // this ebb binary, for {ebb} and __supervise
+  bool drain_wait = true;       // on SIGINT/SIGTERM wait for running jobs
+  bool public_reads = false;    // API reads without the token
+  bool public_metrics = false;  // GET /metrics without the token
+  int max_jobs = 0;             // single-node maxReplicaCount; 0 = GPUs, else 4
+  std::string web_root;         // UI files; default: found beside the binary
   std::vector<std::string> worker_env;  // KEY=VALUE added to every job's env
   std::string token_file;   // API token file; default DATA_DIR/token (env
                             // EBB_TOKEN wins)

@@ -173,6 +173,10 @@ int main(int argc, char** argv) {
   c_up->add_flag(
       "--public-reads", up.public_reads,
       "serve API reads (GET) without the token (writes always need it)");
+  c_up->add_flag("--public-metrics", up.public_metrics,
+                 "serve GET /metrics without the token (for a Prometheus "
+                 "that scrapes by annotation; metrics carry names and "
+                 "counts, no secrets)");
   AddUpClusterFlags(c_up, &up);  // --kubernetes ... (cli/up_flags.cc)
   bool no_drain_wait = false;
   c_up->add_flag("--no-drain-wait", no_drain_wait,

@@ -59,10 +59,11 @@ struct ApiContext {
   SubmitFn submit;
   QueueOpener open_queue;  // dead letters; null = 503
   std::string work_queue = "tasks";
-  std::string token;          // never logged
-  bool public_reads = false;  // GET without token
-  std::string cors_origin;    // "" = CORS off
-  std::string web_root;       // static UI files; "" = none
+  std::string token;            // never logged
+  bool public_reads = false;    // GET without token
+  bool public_metrics = false;  // GET /metrics without token
+  std::string cors_origin;      // "" = CORS off
+  std::string web_root;         // static UI files; "" = none
   // GET /api/v1/model: the model the jobs serve, with its example prompts
   // (cli/bundled_model.h DescribeModel); null = 404.
   nlohmann::json model_info;

@@ -324,6 +324,21 @@ TEST_F(CoreApiTest, EveryRouteButHealthAndReadinessNeedsTheToken) {
   EXPECT_NE(Client()->Get("/readyz")->status, 401);
 }
 
+// --public-metrics opens /metrics alone: every other read still needs the
+// token.
+TEST_F(CoreApiTest, PublicMetricsOpenOnlyMetrics) {
+  StartServer({.public_metrics = true, .with_events = false});
+  auto m = Client()->Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  for (const auto& path : ReadRoutes()) {
+    if (path == "/metrics") continue;
+    auto r = Client()->Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 401) << path;
+  }
+}
+
 TEST_F(CoreApiTest, PublicReadsLetGetsThroughButNotPosts) {
   StartServer({.public_reads = true, .with_events = false});
   for (const auto& path : ReadRoutes()) {

@@ -80,6 +80,7 @@ class CountingStore : public storage::InMemoryObjectStore {
 
 struct HarnessOptions {
   bool public_reads = false;
+  bool public_metrics = false;
   bool with_store = true;
   bool with_events = true;
   bool with_queue = true;
@@ -129,6 +130,7 @@ class ApiTest : public ::testing::Test {
     ctx.events = o.with_events ? &hub_ : nullptr;
     ctx.token = kToken;
     ctx.public_reads = o.public_reads;
+    ctx.public_metrics = o.public_metrics;
     ctx.sse_keepalive_ms = o.sse_keepalive_ms;
     ctx.cors_origin = o.cors_origin;
     if (o.with_queue) {

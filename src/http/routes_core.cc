@@ -108,7 +108,7 @@ void RegisterCoreRoutes(httplib::Server& s, ApiContext& ctx) {
 
   s.Get(
       "/metrics", [&ctx](const httplib::Request& req, httplib::Response& res) {
-        if (!Authorize(ctx, req, res, false)) return;
+        if (!ctx.public_metrics && !Authorize(ctx, req, res, false)) return;
         res.set_content(ctx.metrics->Exposition(), "text/plain; version=0.0.4");
       });
 
