@@ -146,7 +146,22 @@ class KubeUpTest : public ::testing::Test {
     return (*lease)["spec"].value("holderIdentity", "");
   }
   // The seed's objects with this test's broker, queue and a 1 s interval.
+  // The queue exists first (one message published, taken and acked): polls
+  // of a missing queue fail and set Ready=False, which would race the
+  // ScaledJob check's Ready=True that the tests wait for.
   void CreateSeed() {
+    {
+      queue::RabbitMqOptions mo;
+      mo.url = TestAmqpUrl();
+      auto mq = queue::RabbitMqQueue::Connect(mo);
+      ASSERT_TRUE(mq.ok()) << mq.status();
+      queue::OutgoingMessage m;
+      m.body = "{}";
+      ASSERT_TRUE((*mq)->Publish(queue_, m).ok());
+      auto d = (*mq)->Take(queue_, absl::Seconds(10));
+      ASSERT_TRUE(d.ok() && d->has_value());
+      ASSERT_TRUE((*mq)->Ack(**d).ok());
+    }
     for (Json o : SeedObjects(TestAmqpUrl())) {
       if (o["kind"] == "ScaledJob") {
         o["spec"]["pollingInterval"] = 1;
